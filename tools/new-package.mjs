@@ -27,7 +27,10 @@ write(
     license: 'Apache-2.0',
     type: 'module',
     sideEffects: false,
-    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+    exports: {
+      '.': { '@streamsvc/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+      './package.json': './package.json',
+    },
     files: ['dist', '!dist/**/*.test.*'],
     scripts: {
       build: 'tsc -b tsconfig.lib.json',
