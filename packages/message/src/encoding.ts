@@ -1,0 +1,88 @@
+import { BroadcastMutableMessage } from './broadcast-message.js';
+import { ImmutableMessage as ImmutableMessagePb, Message as MessagePb } from './gen/streamsvc/message/v1/envelope.js';
+import { ImmutableMessage } from './immutable-message.js';
+import type { MessageEnvelope } from './message-base.js';
+import { MessageError } from './message-error.js';
+import type { MessageIdCodec } from './message-id.js';
+import { MessageIdCodecs } from './message-id-codecs.js';
+import { MutableMessage } from './mutable-message.js';
+
+// The binary forms, via the generated protobuf: `Message { payload, properties }` for messages without
+// an id (what producers send, what a broadcast task persists) and `ImmutableMessage { message_id,
+// wal_name, payload, properties }` for stored ones (what consumers receive). Decoding copies the payload
+// out of the input (the generated code does) so a decoded message never pins a larger buffer, such as a
+// whole block read from disk, for as long as it sits in a cache.
+
+/** Encodes a mutable (or broadcast) message, or any envelope, as `streamsvc.message.v1.Message` bytes. */
+export function encodeMessage(message: MessageEnvelope): Uint8Array {
+  return MessagePb.encode({ payload: asBuffer(message.payload), properties: new Map(message.properties) }).finish();
+}
+
+/**
+ * Decodes `Message` bytes into a mutable message.
+ * @throws MessageError `INVALID_MESSAGE` for bytes that are not a valid message (including a broadcast:
+ *   use {@link decodeBroadcastMessage}), and the codes of `MutableMessage.fromEnvelope`.
+ */
+export function decodeMessage(bytes: Uint8Array): MutableMessage {
+  return MutableMessage.fromEnvelope(decodeEnvelope(bytes));
+}
+
+/**
+ * Decodes `Message` bytes holding a broadcast.
+ * @throws MessageError `INVALID_MESSAGE` when the bytes are corrupt or not a broadcast.
+ */
+export function decodeBroadcastMessage(bytes: Uint8Array): BroadcastMutableMessage {
+  return BroadcastMutableMessage.fromEnvelope(decodeEnvelope(bytes));
+}
+
+/** Encodes a stored message with its id and WAL name as `streamsvc.message.v1.ImmutableMessage` bytes. */
+export function encodeImmutableMessage(message: ImmutableMessage): Uint8Array {
+  return ImmutableMessagePb.encode({
+    messageId: message.id.toString(),
+    walName: message.id.walName,
+    payload: asBuffer(message.payload),
+    properties: new Map(message.properties),
+  }).finish();
+}
+
+/**
+ * Decodes `ImmutableMessage` bytes, parsing the id and `_lc` with the codec of the WAL named in them.
+ * @throws MessageError `INVALID_MESSAGE` for corrupt bytes or envelope; `UNKNOWN_WAL_NAME` when no codec
+ *   handles the WAL; `WAL_MISMATCH` when a single `codecs` is given for another WAL; `INVALID_MESSAGE_ID`
+ *   for an unparsable id.
+ */
+export function decodeImmutableMessage(bytes: Uint8Array, codecs: MessageIdCodecs | MessageIdCodec): ImmutableMessage {
+  const decoded = protoDecode(() => ImmutableMessagePb.decode(bytes));
+  const codec = codecs instanceof MessageIdCodecs ? codecs.get(decoded.walName) : codecs;
+  if (codec.walName !== decoded.walName) {
+    throw new MessageError(
+      'WAL_MISMATCH',
+      `message bytes come from wal "${decoded.walName}" but the codec is for wal "${codec.walName}"`,
+      {
+        details: { left: decoded.walName, right: codec.walName },
+      },
+    );
+  }
+  const id = codec.parse(decoded.messageId);
+  return ImmutableMessage.fromEnvelope(decoded, id, codec);
+}
+
+function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
+  return protoDecode(() => MessagePb.decode(bytes));
+}
+
+function protoDecode<V>(decode: () => V): V {
+  try {
+    return decode();
+  } catch (cause) {
+    // The protobuf reader throws RangeError/Error on truncated or malformed input; report it as ours.
+    throw new MessageError('INVALID_MESSAGE', `message bytes are not a valid protobuf envelope: ${String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+// env=node generated types want Buffer; a view over the same memory avoids a copy.
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
