@@ -13,14 +13,17 @@ export const ObjectStoreErrorCode = {
   InvalidArgument: 'INVALID_ARGUMENT',
   /** The storage cannot be reached or answered a transient error (timeouts, 5xx, throttling). Retriable. */
   Unavailable: 'UNAVAILABLE',
-  /** Credentials were refused or the bucket is not ours. */
+  /** Credentials were refused, or the bucket is missing or not ours: fix the configuration, do not retry. */
   AccessDenied: 'ACCESS_DENIED',
   /** The backend cannot do what was asked (e.g. an S3 server that ignores conditional writes). */
   Unsupported: 'UNSUPPORTED',
   /** The store was closed. */
   Closed: 'CLOSED',
+  /** The backend failed in a way this layer does not recognise (the cause says how). Not retriable. */
+  Internal: 'INTERNAL',
 } as const;
 
+/** One of the {@link ObjectStoreErrorCode} values. */
 export type ObjectStoreErrorCode = (typeof ObjectStoreErrorCode)[keyof typeof ObjectStoreErrorCode];
 
 const RETRIABLE: ReadonlySet<ObjectStoreErrorCode> = new Set([ObjectStoreErrorCode.Unavailable]);

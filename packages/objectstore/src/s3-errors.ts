@@ -1,0 +1,138 @@
+import { ObjectStoreError, ObjectStoreErrorCode } from './errors.js';
+import { showKey } from './keys.js';
+
+/** What the S3 store was doing when the client failed. */
+export interface S3ErrorContext {
+  readonly op: string;
+  /** The store key (without the store's prefix). */
+  readonly key?: string | undefined;
+  readonly bucket?: string | undefined;
+}
+
+const C = ObjectStoreErrorCode;
+
+/**
+ * S3 error codes (from the XML body, or synthesised by minio from a bodiless status), minio's
+ * client-side error class names, and Node socket error codes.
+ */
+const CODE_BY_NAME: Readonly<Record<string, ObjectStoreErrorCode>> = {
+  NoSuchKey: C.NotFound,
+  NotFound: C.NotFound,
+  PreconditionFailed: C.AlreadyExists,
+
+  AccessDenied: C.AccessDenied,
+  InvalidAccessKeyId: C.AccessDenied,
+  SignatureDoesNotMatch: C.AccessDenied,
+  AllAccessDisabled: C.AccessDenied,
+  AccountProblem: C.AccessDenied,
+  ExpiredToken: C.AccessDenied,
+  InvalidToken: C.AccessDenied,
+  InvalidSecurity: C.AccessDenied,
+  NotSignedUp: C.AccessDenied,
+  RequestTimeTooSkewed: C.AccessDenied,
+  AuthorizationHeaderMalformed: C.AccessDenied,
+  // A missing bucket on a data call is a configuration problem, like a bucket that is not ours.
+  NoSuchBucket: C.AccessDenied,
+
+  InternalError: C.Unavailable,
+  ServiceUnavailable: C.Unavailable,
+  SlowDown: C.Unavailable,
+  RequestTimeout: C.Unavailable,
+  Throttling: C.Unavailable,
+  ThrottlingException: C.Unavailable,
+  RequestLimitExceeded: C.Unavailable,
+  TooManyRequests: C.Unavailable,
+  OperationAborted: C.Unavailable,
+  // AWS: a concurrent conditional write or delete raced this one; retrying resolves it (412 or success).
+  ConditionalRequestConflict: C.Unavailable,
+  ECONNREFUSED: C.Unavailable,
+  ECONNRESET: C.Unavailable,
+  ECONNABORTED: C.Unavailable,
+  ETIMEDOUT: C.Unavailable,
+  ESOCKETTIMEDOUT: C.Unavailable,
+  EPIPE: C.Unavailable,
+  EHOSTUNREACH: C.Unavailable,
+  ENETUNREACH: C.Unavailable,
+  ENETDOWN: C.Unavailable,
+  EAI_AGAIN: C.Unavailable,
+  ENOTFOUND: C.Unavailable,
+  ERR_STREAM_PREMATURE_CLOSE: C.Unavailable,
+  UND_ERR_SOCKET: C.Unavailable,
+  TimeoutError: C.Unavailable,
+
+  InvalidObjectName: C.InvalidKey,
+  InvalidObjectNameError: C.InvalidKey,
+  KeyTooLongError: C.InvalidKey,
+
+  InvalidArgument: C.InvalidArgument,
+  InvalidArgumentError: C.InvalidArgument,
+  InvalidRange: C.InvalidArgument,
+  EntityTooLarge: C.InvalidArgument,
+  EntityTooSmall: C.InvalidArgument,
+  MetadataTooLarge: C.InvalidArgument,
+  InvalidBucketName: C.InvalidArgument,
+  InvalidBucketNameError: C.InvalidArgument,
+  InvalidEndpointError: C.InvalidArgument,
+  InvalidPortError: C.InvalidArgument,
+
+  NotImplemented: C.Unsupported,
+  // minio reports a bodiless 501 as MethodNotAllowed.
+  MethodNotAllowed: C.Unsupported,
+};
+
+function codeByStatus(status: number): ObjectStoreErrorCode | undefined {
+  if (status === 404) return C.NotFound;
+  if (status === 412) return C.AlreadyExists;
+  if (status === 401 || status === 403) return C.AccessDenied;
+  if (status === 408 || status === 429 || status === 499 || status >= 500) return C.Unavailable;
+  if (status === 416) return C.InvalidArgument;
+  return undefined;
+}
+
+const prop = (e: unknown, name: string): unknown =>
+  typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[name] : undefined;
+
+/** The HTTP status an error carries: a `statusCode`/`status` field, or minio's `Retryable HTTP status: NNN`. */
+function statusOf(e: unknown): number | undefined {
+  for (const name of ['statusCode', 'status']) {
+    const v = prop(e, name);
+    if (typeof v === 'number') return v;
+  }
+  // minio 8.0.7 throws a plain Error with only this message for 408/429/499/5xx (request.ts).
+  const m = /Retryable HTTP status: (\d{3})/.exec(String(prop(e, 'message') ?? ''));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The S3 (or Node) error code of a client error, e.g. `NoSuchKey`, `ECONNREFUSED`. */
+export function s3CodeOf(e: unknown): string | undefined {
+  const code = prop(e, 'code');
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+/**
+ * Translates an error from the S3 client (minio's S3Error with an S3 `code`, minio's client-side
+ * error classes, Node socket errors, or a bare HTTP status) into an {@link ObjectStoreError}, the one
+ * place this happens for the S3 adapter. An ObjectStoreError passes through unchanged; anything
+ * unrecognised becomes INTERNAL with the original as `cause`.
+ */
+export function toObjectStoreError(e: unknown, ctx: S3ErrorContext): ObjectStoreError {
+  if (ObjectStoreError.is(e)) return e;
+  const s3Code = s3CodeOf(e);
+  const name = prop(e, 'name');
+  const status = statusOf(e);
+  const code =
+    (s3Code !== undefined ? CODE_BY_NAME[s3Code] : undefined) ??
+    (typeof name === 'string' ? CODE_BY_NAME[name] : undefined) ??
+    (status !== undefined ? codeByStatus(status) : undefined) ??
+    C.Internal;
+  const what = ctx.key === undefined ? ctx.op : `${ctx.op} ${showKey(ctx.key)}`;
+  const message = String(prop(e, 'message') ?? e);
+  const reason =
+    code === C.AlreadyExists
+      ? 'the key exists'
+      : `${s3Code ?? (typeof name === 'string' ? name : 'error')}: ${message}`;
+  return new ObjectStoreError(code, `${what}${ctx.bucket ? ` (bucket ${ctx.bucket})` : ''}: ${reason}`, {
+    cause: e,
+    details: { op: ctx.op, key: ctx.key, bucket: ctx.bucket, s3Code, status, requestId: prop(e, 'amzRequestid') },
+  });
+}
