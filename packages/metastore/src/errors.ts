@@ -17,6 +17,11 @@ export const MetaKvErrorCode = {
   Closed: 'CLOSED',
   /** The stored data is unreadable (the embedded database is damaged). */
   Corrupt: 'CORRUPT',
+  /**
+   * The embedded database is already open for writing, in this process or another one. Only one
+   * writer may hold it; close the other store first.
+   */
+  Locked: 'LOCKED',
 } as const;
 
 export type MetaKvErrorCode = (typeof MetaKvErrorCode)[keyof typeof MetaKvErrorCode];

@@ -6,9 +6,13 @@ import type { CallOptions } from '@streamsvc/common';
  * (clusters) and an embedded store (one process). Both pass the same conformance suite, so code above
  * this port never knows which one it talks to.
  *
- * Semantics follow etcd v3: a single global `revision` counter increments on every write; each key
- * remembers the revision that created it, the revision that last modified it and its version (number
- * of writes since creation); a transaction is atomic and applies at one revision.
+ * Semantics follow etcd v3: a single global `revision` counter increments on every write that changes
+ * something (a delete of a missing key does not); each key remembers the revision that created it, the
+ * revision that last modified it and its version (number of writes since creation); a transaction is
+ * atomic and applies at one revision.
+ *
+ * Keys are non-empty strings of at most 1024 UTF-8 bytes, ordered by their bytes. Every bad argument is
+ * rejected with INVALID_ARGUMENT (a message naming the problem) before anything is sent or written.
  */
 export interface MetaKv extends AsyncDisposable {
   /** `'etcd'` or `'embedded'`, for logs. Never branch on it. */
@@ -35,43 +39,65 @@ export interface MetaKv extends AsyncDisposable {
    */
   delete(key: string, options?: CallOptions): Promise<DeleteResult>;
 
-  /** Deletes every key that starts with `prefix` (a non-empty string). Abort: outcome unknown. */
+  /**
+   * Deletes every key that starts with `prefix` (a non-empty string; deleting everything by accident
+   * with `''` is refused with INVALID_ARGUMENT). Abort: outcome unknown.
+   */
   deletePrefix(prefix: string, options?: CallOptions): Promise<DeleteResult>;
 
   /**
    * Lists keys that start with `prefix` in ascending byte order, one page at a time. Pass the last key
    * of a page as `startAfter` to get the next one. All pages of one listing may be pinned to one
-   * snapshot by passing the first page's `revision` as `atRevision`.
+   * snapshot by passing the first page's `revision` as `atRevision`. `prefix` may be `''` (every key).
    * @throws {MetaKvError} COMPACTED when `atRevision` is older than the store keeps; INVALID_ARGUMENT
-   *   for a limit outside 1..10000.
+   *   for a limit outside 1..10000 or an `atRevision` that is not yet written.
+   * Abort: the read is abandoned.
    */
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
 
   /**
    * Runs a compare-and-swap transaction: if every compare holds, the `success` ops run, else the
    * `failure` ops — atomically, at one revision. A failed compare is not an error (`succeeded: false`).
-   * @throws {MetaKvError} LEASE_NOT_FOUND for a put with a dead lease; UNAVAILABLE; CLOSED.
+   * As in etcd, one branch may not write the same key twice (two puts, or a put inside a deleted range),
+   * and each of `compare`, `success` and `failure` holds at most 128 entries.
+   * @throws {MetaKvError} LEASE_NOT_FOUND for a put with a dead lease; INVALID_ARGUMENT for a malformed
+   *   request (the message names the problem); UNAVAILABLE; CLOSED.
    * Abort: the outcome is unknown.
    */
   txn(request: TxnRequest, options?: CallOptions): Promise<TxnResult>;
 
   /**
-   * Watches a key (or every key under a prefix) and yields its changes in revision order. With
-   * `fromRevision` it first replays history from that revision (inclusive), so `get` at revision R
-   * followed by a watch from R + 1 never misses a change. The watch survives reconnects of the
-   * underlying client without losing or repeating events.
+   * Watches a key (or every key under a prefix) and yields its changes in revision order (the changes
+   * of one transaction consecutively, in op order). With `fromRevision` it first replays history from
+   * that revision (inclusive), so `list` at revision R followed by a watch from R + 1 never misses a
+   * change. Without it the watch starts when the store has set it up — at once for the embedded store,
+   * when etcd confirms it for etcd — so pass `fromRevision` whenever no change may be missed. The watch
+   * survives reconnects of the underlying client (and etcd restarts) without losing or repeating events.
    *
-   * The iterator ends when `signal` aborts or the store closes; it throws {MetaKvError} COMPACTED when
-   * `fromRevision` is no longer retained.
+   * The iterator ends when `signal` aborts or the store closes; its first `next()` rejects with
+   * {MetaKvError} INVALID_ARGUMENT for a bad key or revision, CLOSED on a closed store, and COMPACTED
+   * when `fromRevision` is no longer retained. It does not fail while etcd is unreachable; it waits.
    */
   watch(key: string, options?: WatchOptions): AsyncIterable<WatchEvent>;
 
   /**
-   * Grants a lease with `ttlMs` (rounded up to whole seconds by etcd; at least 1 s) and keeps it alive
-   * in the background until it is revoked or keepalives fail for longer than the TTL, at which point
-   * `lease.lost` settles.
+   * Grants a lease with `ttlMs` (rounded up to whole seconds, at least 1 s; etcd may raise it further to
+   * its minimum, see `lease.ttlMs`) and, unless `keepAlive: false`, keeps it alive in the background
+   * until it is revoked or keepalives fail for longer than the TTL, at which point `lease.lost` settles.
+   * @throws {MetaKvError} INVALID_ARGUMENT for a TTL that is not a positive finite number; UNAVAILABLE; CLOSED.
+   * Abort: the outcome is unknown (a lease may have been granted; it expires on its own).
    */
-  grantLease(ttlMs: number, options?: CallOptions): Promise<Lease>;
+  grantLease(ttlMs: number, options?: GrantLeaseOptions): Promise<Lease>;
+
+  /**
+   * Revokes a lease by id, wherever it was granted (another process, another client), deleting the keys
+   * attached to it. The owner's `lease.lost` settles with reason `'expired'` once it notices (at once in
+   * the embedded store, within a keepalive interval with etcd).
+   * @returns whether the lease existed.
+   * @throws {MetaKvError} INVALID_ARGUMENT for a malformed id; UNAVAILABLE; CLOSED.
+   * Abort: the outcome is unknown.
+   */
+  revokeLease(id: LeaseId, options?: CallOptions): Promise<boolean>;
 
   /** The store's current revision. */
   revision(options?: CallOptions): Promise<bigint>;
@@ -137,8 +163,9 @@ export type CompareTarget = 'value' | 'version' | 'createRevision' | 'modRevisio
 export type CompareOp = '==' | '!=' | '<' | '>';
 
 /**
- * One condition of a transaction. A missing key has version 0, createRevision 0, modRevision 0 and
- * an empty value — so `{ target: 'version', op: '==', value: 0n }` means "does not exist".
+ * One condition of a transaction. A missing key has version 0, createRevision 0 and modRevision 0 — so
+ * `{ target: 'version', op: '==', value: 0n }` means "does not exist". As in etcd, a `value` compare on
+ * a missing key is always false, whatever the op (a missing value is not the empty value).
  */
 export type Compare =
   | { readonly key: string; readonly target: 'value'; readonly op: CompareOp; readonly value: Uint8Array | string }
@@ -151,7 +178,12 @@ export type Compare =
 
 /** One operation of a transaction branch. */
 export type TxnOp =
-  | { readonly type: 'put'; readonly key: string; readonly value: Uint8Array | string; readonly lease?: LeaseId | undefined }
+  | {
+      readonly type: 'put';
+      readonly key: string;
+      readonly value: Uint8Array | string;
+      readonly lease?: LeaseId | undefined;
+    }
   | { readonly type: 'delete'; readonly key: string }
   | { readonly type: 'deletePrefix'; readonly prefix: string }
   | { readonly type: 'get'; readonly key: string };
@@ -172,10 +204,18 @@ export interface TxnResult {
 }
 
 export interface WatchOptions extends CallOptions {
-  /** Watch every key that starts with `key` instead of `key` alone. */
+  /** Watch every key that starts with `key` (which may then be `''`) instead of `key` alone. */
   readonly prefix?: boolean;
-  /** Replay history from this revision (inclusive) before live changes. */
-  readonly fromRevision?: bigint;
+  /** Replay history from this revision (inclusive, at least 1) before live changes. */
+  readonly fromRevision?: bigint | undefined;
+}
+
+export interface GrantLeaseOptions extends CallOptions {
+  /**
+   * Keep the lease alive in the background (default `true`). With `false` the lease expires one TTL
+   * after the grant — useful for "this key lives at most N seconds" and for tests of expiry.
+   */
+  readonly keepAlive?: boolean;
 }
 
 /** One change seen by a watch. For a delete, `kv.value` is empty and `kv.modRevision` is the delete's revision. */
@@ -187,15 +227,24 @@ export interface WatchEvent {
 /** A granted lease, kept alive in the background until revoked or lost. */
 export interface Lease extends AsyncDisposable {
   readonly id: LeaseId;
+  /** The TTL the store granted, in ms (a whole number of seconds; may exceed the requested TTL). */
   readonly ttlMs: number;
   /**
-   * Settles (resolves with the reason, never rejects) when the lease is gone: expired because keepalives
-   * failed for longer than the TTL, or revoked. Keys attached to it are deleted by the store.
+   * Settles (resolves with the reason, never rejects) when the lease is gone — or can no longer be
+   * trusted to exist: `'revoked'` through this handle, `'expired'` otherwise (keepalives failed for
+   * longer than the TTL, the store said the lease is gone, someone revoked it by id), `'closed'` when
+   * the store was closed. Keys attached to it are deleted by the store.
    */
   readonly lost: Promise<MetaKvLeaseLost>;
   /** Whether `lost` has settled. */
   readonly isLost: boolean;
-  /** Revokes the lease (deleting its keys) and stops keepalives. Idempotent. */
+  /**
+   * Revokes the lease (deleting its keys) and stops keepalives; `lost` settles with `'revoked'`.
+   * Idempotent; a lease that is already lost is not revoked again.
+   * @throws {MetaKvError} UNAVAILABLE when the store cannot be reached (`lost` has then settled anyway:
+   *   the handle stops keepalives, so the lease expires on its own).
+   * Abort: the outcome is unknown.
+   */
   revoke(options?: CallOptions): Promise<void>;
 }
 

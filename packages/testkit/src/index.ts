@@ -14,6 +14,7 @@ export { startEtcd } from './etcd.js';
 export { startKafka } from './kafka.js';
 export { startS3 } from './s3.js';
 export { spawnTsChild } from './ts-child.js';
+export { writeLineSync } from './child-output.js';
 export { ManagedProcess } from './managed-process.js';
 export { TestkitError, TestkitErrorCode } from './errors.js';
 export { freePort, isListening } from './ports.js';

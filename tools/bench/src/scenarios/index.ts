@@ -1,0 +1,7 @@
+import type { Scenario } from '../scenario.js';
+import { tsoScenario } from './tso.js';
+
+/** Every benchmark by the name `npm run bench -- <name>` takes. */
+export const scenarios: Readonly<Record<string, Scenario<never>>> = {
+  tso: tsoScenario as Scenario<never>,
+};
