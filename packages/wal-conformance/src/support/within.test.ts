@@ -1,0 +1,29 @@
+import { settlesWithin, WaitTimeoutError, within } from './within.js';
+
+describe('within', () => {
+  it('resolves with the value of a promise that settles in time', async () => {
+    await expect(within(Promise.resolve(42), 1_000, 'the answer')).resolves.toBe(42);
+  });
+
+  it('passes a rejection through unchanged', async () => {
+    const error = new Error('backend failed');
+    await expect(within(Promise.reject(error), 1_000, 'a failing call')).rejects.toBe(error);
+  });
+
+  it('fails with a WaitTimeoutError naming what it waited for when the promise is late', async () => {
+    const never = new Promise<never>(() => {});
+    await expect(within(never, 20, 'record 7 of reader 2')).rejects.toThrow(
+      new WaitTimeoutError('timed out after 20 ms waiting for record 7 of reader 2'),
+    );
+  });
+});
+
+describe('settlesWithin', () => {
+  it('reports the value of a promise that settles within the window', async () => {
+    await expect(settlesWithin(Promise.resolve('x'), 1_000)).resolves.toEqual({ value: 'x' });
+  });
+
+  it('reports undefined when the promise stays pending for the whole window', async () => {
+    await expect(settlesWithin(new Promise(() => {}), 20)).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,209 @@
+import { throwIfAborted } from '@streamsvc/common';
+import type { CallOptions } from '@streamsvc/common';
+import type { ImmutableMessage, MessageId } from '@streamsvc/message';
+
+import { MinHeap } from '../util/min-heap.js';
+import { LastConfirmedManager } from './last-confirmed.js';
+import type { ConfirmCandidate } from './last-confirmed.js';
+
+/** The synchronous face of the node's TSO batch allocator that the ack manager needs. */
+export interface TimestampSource {
+  /** The next timestamp, or undefined when a refill is needed. */
+  tryAllocate(): bigint | undefined;
+  /** Fetches a fresh block. */
+  refill(options?: CallOptions): Promise<void>;
+}
+
+/** One allocated time tick, from allocation until its append finished (either way). */
+export interface Acker {
+  readonly tt: bigint;
+  /** The last-confirmed id when the tt was allocated: what the message carries as `_lc`. */
+  readonly lastConfirmed: MessageId;
+  /** True for the allocations the time-tick sync makes (no record is written for them). */
+  readonly sync: boolean;
+}
+
+/** What became of an allocation. */
+export interface AckOutcome {
+  /** The stored message when the append succeeded. */
+  readonly message?: ImmutableMessage | undefined;
+  /** The txn the message belongs to (holds back the last-confirmed id while open). */
+  readonly txn?: ConfirmCandidate['txn'];
+}
+
+interface Detail extends Acker {
+  acked: boolean;
+  endTt: bigint;
+  outcome: AckOutcome | undefined;
+}
+
+/**
+ * Restores time-tick order over concurrent appends. Every append takes a time tick (allocation and
+ * registration happen in one synchronous step, so heap order is allocation order) and acknowledges it
+ * when the backend answered, in any order. `lastConfirmedTt` is the largest allocated tick such that
+ * every allocation at or below it was acknowledged: only then may a TimeTick at that value be written,
+ * because everything before it is durable with a smaller message id.
+ */
+export class AckManager {
+  readonly #tso: TimestampSource;
+  readonly #notAcked = new MinHeap<Detail>((a, b) => a.tt < b.tt);
+  readonly #acked = new MinHeap<Detail>((a, b) => a.endTt < b.endTt);
+  readonly #lastConfirmed: LastConfirmedManager;
+  /** Acknowledged appends not yet handed to a time tick (they go into the write-ahead buffer with it). */
+  #unemitted: Detail[] = [];
+  #lastAllocatedTt: bigint;
+  #lastConfirmedTt: bigint;
+  readonly #waiters: { tt: bigint; wake: () => void }[] = [];
+
+  /**
+   * @param lastTt the time tick everything starts after (the first TimeTick of this term).
+   * @param lastConfirmed the id readers may resume from (the first TimeTick's id, or earlier when
+   *   recovered open txns pin it).
+   */
+  constructor(tso: TimestampSource, lastTt: bigint, lastConfirmed: MessageId, pinnedBy: readonly ConfirmCandidate[] = []) {
+    this.#tso = tso;
+    this.#lastAllocatedTt = lastTt;
+    this.#lastConfirmedTt = lastTt;
+    this.#lastConfirmed = new LastConfirmedManager(lastConfirmed, pinnedBy);
+  }
+
+  /** The largest tick such that every allocation at or below it was acknowledged. */
+  get lastConfirmedTt(): bigint {
+    return this.#lastConfirmedTt;
+  }
+
+  get lastAllocatedTt(): bigint {
+    return this.#lastAllocatedTt;
+  }
+
+  /** The WAL's current last-confirmed id. */
+  get lastConfirmedId(): MessageId {
+    return this.#lastConfirmed.current;
+  }
+
+  /** Allocations not yet acknowledged. */
+  get inFlight(): number {
+    return this.#notAcked.size;
+  }
+
+  /**
+   * Allocates a time tick for an append. With `barrierTt`, first waits until every allocation up to
+   * it is confirmed, so the new tick is ordered after everything the caller already observed.
+   * Abort: stops waiting; nothing was allocated.
+   */
+  async allocate(options: CallOptions & { barrierTt?: bigint | undefined } = {}): Promise<Acker> {
+    if (options.barrierTt !== undefined) await this.waitConfirmed(options.barrierTt, options);
+    for (;;) {
+      throwIfAborted(options.signal);
+      const tt = this.#tso.tryAllocate();
+      if (tt !== undefined) return this.#register(tt, false);
+      await this.#tso.refill(options);
+    }
+  }
+
+  /**
+   * Acknowledges an allocation: the append finished (successfully with `outcome.message`, or not).
+   * Must be called exactly once per allocation, failures included, or time ticks stall forever.
+   */
+  ack(acker: Acker, outcome: AckOutcome = {}): void {
+    const detail = acker as Detail;
+    if (detail.acked) return;
+    detail.acked = true;
+    detail.endTt = this.#lastAllocatedTt;
+    detail.outcome = outcome;
+    this.#acked.push(detail);
+    if (!detail.sync && outcome.message !== undefined) this.#unemitted.push(detail);
+    this.#popConfirmed();
+  }
+
+  /**
+   * The time-tick sync's step: allocates a tick and acknowledges it at once. When everything allocated
+   * before it is acknowledged, returns it with the successful appends confirmed since the previous
+   * call (ordered by tick); otherwise returns undefined (an append is still in flight; try again).
+   */
+  async syncTick(options?: CallOptions): Promise<{ tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] } | undefined> {
+    let acker: Acker | undefined;
+    for (;;) {
+      throwIfAborted(options?.signal);
+      const tt = this.#tso.tryAllocate();
+      if (tt !== undefined) {
+        acker = this.#register(tt, true);
+        break;
+      }
+      await this.#tso.refill(options);
+    }
+    this.ack(acker);
+    if (this.#lastConfirmedTt < acker.tt) return undefined;
+    // Every allocation below the tick is acknowledged, so the successful ones among them are final.
+    const tt = acker.tt;
+    const confirmed = this.#unemitted
+      .filter((d) => d.tt < tt)
+      .sort((a, b) => (a.tt < b.tt ? -1 : 1))
+      .map((d) => d.outcome!.message!);
+    this.#unemitted = this.#unemitted.filter((d) => d.tt > tt);
+    return { tt, lastConfirmed: acker.lastConfirmed, confirmed };
+  }
+
+  /** Re-evaluates the last-confirmed id (a txn finished or expired). */
+  refreshLastConfirmed(): void {
+    this.#lastConfirmed.advance(this.#lastConfirmedTt);
+  }
+
+  /** Resolves once every allocation up to `tt` is acknowledged. Abort: stops waiting. */
+  waitConfirmed(tt: bigint, options?: CallOptions): Promise<void> {
+    if (this.#lastConfirmedTt >= tt) return Promise.resolve();
+    throwIfAborted(options?.signal);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        tt,
+        wake: () => {
+          options?.signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(options?.signal?.reason);
+      };
+      options?.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #register(tt: bigint, sync: boolean): Detail {
+    if (tt <= this.#lastAllocatedTt) {
+      // The TSO is monotonic; a smaller tick means two allocators or a clock bug, and would break order.
+      throw new Error(`[wal] time tick ${tt} is not above the last allocated ${this.#lastAllocatedTt}`);
+    }
+    this.#lastAllocatedTt = tt;
+    const detail: Detail = { tt, lastConfirmed: this.#lastConfirmed.current, sync, acked: false, endTt: 0n, outcome: undefined };
+    this.#notAcked.push(detail);
+    return detail;
+  }
+
+  #popConfirmed(): void {
+    let advanced = false;
+    for (let top = this.#notAcked.peek(); top?.acked; top = this.#notAcked.peek()) {
+      this.#notAcked.pop();
+      this.#lastConfirmedTt = top.tt;
+      advanced = true;
+    }
+    if (!advanced) return;
+    // Everything with endTt below the confirmed tick has nothing earlier left in flight.
+    const candidates: ConfirmCandidate[] = [];
+    for (let top = this.#acked.peek(); top !== undefined && top.endTt < this.#lastConfirmedTt; top = this.#acked.peek()) {
+      this.#acked.pop();
+      const message = top.outcome?.message;
+      if (message) candidates.push({ id: message.id, endTt: top.endTt, txn: top.outcome?.txn });
+    }
+    this.#lastConfirmed.add(candidates, this.#lastConfirmedTt);
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!;
+      if (w.tt <= this.#lastConfirmedTt) {
+        this.#waiters.splice(i, 1);
+        w.wake();
+      }
+    }
+  }
+}

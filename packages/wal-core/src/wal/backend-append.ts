@@ -1,0 +1,72 @@
+import { isCodedError, systemClock } from '@streamsvc/common';
+import type { Clock, Logger } from '@streamsvc/common';
+import { MessageError, MessageType, StreamingError } from '@streamsvc/message';
+
+import type { BackendWal } from '../spi/backend.js';
+import { WalError } from '../spi/wal-error.js';
+import type { AppendContext, AppendResult } from './interceptor.js';
+
+export interface BackendAppendOptions {
+  readonly backend: BackendWal;
+  readonly clock?: Clock;
+  readonly logger: Logger;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** True once the WAL is closing: stop retrying. */
+  readonly stopping: () => boolean;
+  /** Called once when the backend reports FENCED. */
+  readonly onFenced: (error: WalError) => void;
+}
+
+/**
+ * The innermost step: writes the message to the backend, retrying with exponential backoff while the
+ * backend is unavailable (10 ms → 5 s, unbounded, until the caller aborts or the WAL closes). A time
+ * tick marked not-persisted is not written; it takes its last-confirmed id as a placeholder id.
+ */
+export function backendAppend(options: BackendAppendOptions): (ctx: AppendContext) => Promise<AppendResult> {
+  const clock = options.clock ?? systemClock;
+  return async (ctx) => {
+    const message = ctx.message;
+    if (message.type === MessageType.TimeTick && message.notPersisted) {
+      if (!ctx.placeholderId) throw new Error('[wal] a not-persisted tick needs a placeholder id');
+      const stored = message.intoImmutable(ctx.placeholderId);
+      return { id: stored.id, timeTick: stored.timeTick, lastConfirmed: stored.lastConfirmed, txnContext: undefined, message: stored };
+    }
+    for (let delay = options.retryInitialMs; ; delay = Math.min(delay * 2, options.retryMaxMs)) {
+      try {
+        const id = await options.backend.append(message, { signal: ctx.signal });
+        const stored = message.intoImmutable(id);
+        return { id, timeTick: stored.timeTick, lastConfirmed: stored.lastConfirmed, txnContext: stored.txnContext, message: stored };
+      } catch (e) {
+        if (WalError.is(e, 'UNAVAILABLE') && !options.stopping() && !ctx.signal?.aborted) {
+          options.logger.warn({ err: e, delayMs: delay }, 'backend unavailable; retrying append');
+          await clock.sleep(delay, { signal: ctx.signal }).catch(() => undefined);
+          continue;
+        }
+        throw toStreamingError(e, options);
+      }
+    }
+  };
+}
+
+/** Maps what the backend threw to what the WAL's callers see. */
+export function toStreamingError(e: unknown, options: Pick<BackendAppendOptions, 'onFenced' | 'stopping'>): unknown {
+  if (StreamingError.is(e)) return e;
+  if (WalError.is(e, 'FENCED')) {
+    options.onFenced(e);
+    return new StreamingError('CHANNEL_FENCED', 'a newer owner fenced this WAL; find the current owner', { cause: e });
+  }
+  if (WalError.is(e, 'CLOSED')) return new StreamingError('ON_SHUTDOWN', 'the WAL is closing', { cause: e });
+  if (WalError.is(e, 'OUTCOME_UNKNOWN')) return new StreamingError('OUTCOME_UNKNOWN', e.message, { cause: e });
+  if (WalError.is(e, 'UNAVAILABLE')) {
+    return options.stopping()
+      ? new StreamingError('ON_SHUTDOWN', 'the WAL is closing', { cause: e })
+      : new StreamingError('INNER', e.message, { cause: e });
+  }
+  if (MessageError.is(e)) return new StreamingError('INVALID_ARGUMENT', e.message, { cause: e });
+  if (isCodedError(e) || e instanceof Error) {
+    if ((e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError') return e;
+    return new StreamingError('INNER', (e as Error).message, { cause: e });
+  }
+  return e;
+}

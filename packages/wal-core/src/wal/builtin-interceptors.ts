@@ -1,0 +1,77 @@
+import { isExclusiveMessageType, MessageType } from '@streamsvc/message';
+
+import { RwLock } from '../util/rw-lock.js';
+import type { TxnManager } from '../txn/txn-manager.js';
+import type { VChannelManager } from '../vchannel/vchannel-manager.js';
+import { RedoAppend } from './interceptor.js';
+import type { AppendContext, AppendInterceptor, AppendNext, AppendResult } from './interceptor.js';
+
+/** Redo attempts before an append gives up; each takes a fresh time tick. */
+const MAX_REDO = 100;
+
+/**
+ * Outermost: re-runs the chain on {@link RedoAppend} with a fresh clone of the caller's message, so the
+ * retry gets a new time tick (a tick is never reused).
+ */
+export const redoInterceptor: AppendInterceptor = {
+  name: 'redo',
+  async append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await next({ ...ctx, message: ctx.message.clone() });
+      } catch (e) {
+        if (!(e instanceof RedoAppend) || attempt >= MAX_REDO) throw e;
+        ctx.signal?.throwIfAborted();
+      }
+    }
+  },
+};
+
+/**
+ * Per-vchannel locking: exclusive DDL (CreateCollection, DropCollection, partitions, ManualFlush,
+ * SchemaChange) waits for the vchannel's in-flight appends and holds later ones back, so in time-tick
+ * order a DDL never interleaves with DML of its vchannel. Applying one fails the vchannel's open txns.
+ */
+export class LockInterceptor implements AppendInterceptor {
+  readonly name = 'lock';
+  readonly #locks = new Map<string, RwLock>();
+  readonly #txns: TxnManager;
+
+  constructor(txns: TxnManager) {
+    this.#txns = txns;
+  }
+
+  async append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
+    const vchannel = ctx.message.vchannel;
+    if (vchannel === undefined || ctx.message.type === MessageType.TimeTick) return next(ctx);
+    const exclusive = isExclusiveMessageType(ctx.message.type);
+    let lock = this.#locks.get(vchannel);
+    if (!lock) this.#locks.set(vchannel, (lock = new RwLock()));
+    const release = await lock.acquire(exclusive, ctx.signal);
+    try {
+      const result = await next(ctx);
+      if (exclusive) this.#txns.failVChannel(vchannel, `${ctx.message.typeName} was applied to ${vchannel}`);
+      return result;
+    } finally {
+      release();
+      if (lock.idle) this.#locks.delete(vchannel);
+    }
+  }
+}
+
+/** Checks the vchannel invariants before the append and applies DDL effects after it. */
+export class VChannelInterceptor implements AppendInterceptor {
+  readonly name = 'vchannel';
+  readonly #vchannels: VChannelManager;
+
+  constructor(vchannels: VChannelManager) {
+    this.#vchannels = vchannels;
+  }
+
+  async append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
+    this.#vchannels.check(ctx.message);
+    const result = await next(ctx);
+    this.#vchannels.apply(result.message);
+    return result;
+  }
+}

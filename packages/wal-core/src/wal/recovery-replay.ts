@@ -1,0 +1,67 @@
+import { isExclusiveMessageType, MessageType } from '@streamsvc/message';
+import type { MessageId } from '@streamsvc/message';
+
+import type { ReadOnlyBackendWal } from '../spi/backend.js';
+import { TxnSession } from '../txn/txn-session.js';
+import { VChannelManager } from '../vchannel/vchannel-manager.js';
+
+/** The in-memory state a new owner rebuilds before accepting appends. */
+export interface RecoveredState {
+  readonly vchannels: VChannelManager;
+  /** Transactions begun, not finished, and not expired at the new term's first tick. */
+  readonly openTxns: readonly TxnSession[];
+  /** Records replayed (for logs and the recovery benchmark). */
+  readonly replayed: number;
+}
+
+export interface ReplayOptions {
+  readonly backend: ReadOnlyBackendWal;
+  /** Where replay starts: the log's start until recovery storage keeps checkpoints. */
+  readonly from?: MessageId | undefined;
+  /** The id of the new term's first tick: replay stops there (everything before it is the old terms'). */
+  readonly until: MessageId;
+  readonly untilTt: bigint;
+  readonly defaultTxnKeepaliveMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Replays the log up to the new term's first tick and rebuilds what the WAL enforces: live collections
+ * and their partitions (so a restarted node accepts exactly what it accepted before the crash) and
+ * open transactions (so a client may still commit a txn across an ownership change).
+ */
+export async function replayForRecovery(options: ReplayOptions): Promise<RecoveredState> {
+  const vchannels = new VChannelManager();
+  const txns = new Map<bigint, TxnSession>();
+  const scanner = await options.backend.read(
+    { policy: options.from ? { kind: 'startFrom', id: options.from } : { kind: 'all' }, name: 'recovery' },
+    { signal: options.signal },
+  );
+  let replayed = 0;
+  try {
+    for await (const m of scanner) {
+      if (m.id.compare(options.until) >= 0) break;
+      replayed++;
+      vchannels.apply(m);
+      if (m.vchannel !== undefined && isExclusiveMessageType(m.type)) {
+        for (const [id, s] of txns) if (s.vchannel === m.vchannel) txns.delete(id);
+      }
+      const ctx = m.txnContext;
+      if (!ctx || m.vchannel === undefined) continue;
+      if (m.type === MessageType.BeginTxn) {
+        const keepaliveMs = ctx.keepaliveMs > 0 ? ctx.keepaliveMs : options.defaultTxnKeepaliveMs;
+        const session = new TxnSession(ctx.txnId, m.vchannel, m.timeTick, keepaliveMs);
+        session.beginId = m.id;
+        txns.set(ctx.txnId, session);
+      } else if (m.type === MessageType.CommitTxn || m.type === MessageType.RollbackTxn) {
+        txns.delete(ctx.txnId);
+      } else {
+        txns.get(ctx.txnId)?.observe(m.timeTick);
+      }
+    }
+  } finally {
+    await scanner.close();
+  }
+  const openTxns = [...txns.values()].filter((s) => !s.isExpiredAt(options.untilTt));
+  return { vchannels, openTxns, replayed };
+}

@@ -1,0 +1,112 @@
+import { deferred, systemClock } from '@streamsvc/common';
+import type { Clock, Deferred, Logger } from '@streamsvc/common';
+import { MessageBuilder, StreamingError } from '@streamsvc/message';
+import type { ImmutableMessage, MutableMessage } from '@streamsvc/message';
+
+import type { AckManager } from '../timetick/ack-manager.js';
+import type { TxnManager } from '../txn/txn-manager.js';
+import type { WriteAheadBuffer } from '../wab/write-ahead-buffer.js';
+import type { AppendContext, AppendResult } from './interceptor.js';
+
+export interface TimeTickSyncOptions {
+  readonly acks: AckManager;
+  readonly txns: TxnManager;
+  readonly wab: WriteAheadBuffer;
+  readonly term: bigint;
+  readonly intervalMs: number;
+  readonly clock?: Clock;
+  readonly logger: Logger;
+}
+
+type AppendTick = (tick: MutableMessage, ctx: AppendContext) => Promise<AppendResult>;
+
+/**
+ * Publishes time ticks. After appends (on demand, one sync at a time) it writes a persisted TimeTick at
+ * a freshly allocated tt once every earlier allocation is acknowledged, then pushes the confirmed
+ * messages and the tick into the write-ahead buffer; when idle it publishes a tick kept in memory only
+ * every `intervalMs`, so readers' safe time keeps up with the clock without writing anything.
+ */
+export class TimeTickSync {
+  readonly #o: TimeTickSyncOptions;
+  readonly #clock: Clock;
+  #append: AppendTick | undefined;
+  #wake: Deferred<void> = deferred();
+  #requested = false;
+  #forcePersist = false;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  /** Confirmed messages whose tick failed to be written: they go with the next one. */
+  #carry: ImmutableMessage[] = [];
+
+  constructor(options: TimeTickSyncOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  start(append: AppendTick): void {
+    this.#append = append;
+    this.#loop = this.#run();
+  }
+
+  /** Asks for a sync soon; `persist` forces the next tick to be written even without data. */
+  request(persist = false): void {
+    this.#requested = true;
+    if (persist) this.#forcePersist = true;
+    this.#wake.resolve();
+  }
+
+  /** Stops the loop, after one last sync when `finalTick` (so tail readers get the last data). */
+  async stop(options: { finalTick: boolean }): Promise<void> {
+    if (this.#stopped) return this.#loop;
+    this.#stopped = true;
+    this.#wake.resolve();
+    await this.#loop;
+    if (options.finalTick) await this.#syncOnce(false).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
+  }
+
+  async #run(): Promise<void> {
+    const abort = new AbortController();
+    while (!this.#stopped) {
+      if (!this.#requested) {
+        this.#wake = deferred();
+        const timer = this.#clock.sleep(this.#o.intervalMs, { signal: abort.signal }).catch(() => undefined);
+        await Promise.race([timer, this.#wake.promise]);
+        if (this.#stopped) break;
+      }
+      this.#requested = false;
+      const force = this.#forcePersist;
+      this.#forcePersist = false;
+      try {
+        if (!(await this.#syncOnce(force)) && force) this.#forcePersist = true;
+      } catch (e) {
+        if (StreamingError.is(e, 'CHANNEL_FENCED') || StreamingError.is(e, 'ON_SHUTDOWN')) break;
+        this.#o.logger.warn({ err: e }, 'time tick sync failed; retrying');
+        await this.#clock.sleep(this.#o.intervalMs).catch(() => undefined);
+      }
+    }
+    abort.abort();
+  }
+
+  /** One sync. Returns false when an append still in flight held the tick back (try again later). */
+  async #syncOnce(forcePersist: boolean): Promise<boolean> {
+    const append = this.#append;
+    if (!append) return false;
+    const step = await this.#o.acks.syncTick();
+    if (!step) return false;
+    const confirmed = this.#carry.length > 0 ? [...this.#carry, ...step.confirmed] : step.confirmed;
+    const tick = MessageBuilder.timeTick().build().withTimeTick(step.tt).withWalTerm(this.#o.term).withLastConfirmed(step.lastConfirmed);
+    if (confirmed.length === 0 && !forcePersist) tick.withNotPersisted();
+    let result: AppendResult;
+    try {
+      result = await append(tick, { message: tick, signal: undefined, placeholderId: step.lastConfirmed });
+    } catch (e) {
+      this.#carry = confirmed;
+      throw e;
+    }
+    this.#carry = [];
+    this.#o.wab.push(confirmed, result.message);
+    this.#o.txns.cleanupUntil(step.tt);
+    this.#o.acks.refreshLastConfirmed();
+    return true;
+  }
+}

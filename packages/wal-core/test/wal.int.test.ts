@@ -1,0 +1,237 @@
+import { MessageType, StreamingError } from '@streamsvc/message';
+import type { AnyImmutableMessage, ImmutableMessage } from '@streamsvc/message';
+
+import { Wal } from '../src/index.js';
+import type { AppendResult } from '../src/index.js';
+import { FakeLogStore } from './support/fake-backend.js';
+import {
+  PCHANNEL,
+  beginTxn,
+  commitTxn,
+  createCollection,
+  data,
+  dropCollection,
+  insert,
+  rollbackTxn,
+  testTso,
+  vchannelOf,
+  within,
+} from './support/fixtures.js';
+
+const V1 = vchannelOf(1n);
+const V2 = vchannelOf(2n);
+const config = { timeTickIntervalMs: 20 };
+
+async function openWal(store: FakeLogStore, term = 1n, extra: Partial<Parameters<typeof Wal.open>[0]> = {}): Promise<Wal> {
+  return Wal.open({ opener: store, pchannel: PCHANNEL, term, tso: testTso(), config, ...extra });
+}
+
+/** Reads from `wal` until `stop` says so; fails after 10 s. */
+async function readUntil(
+  wal: Wal,
+  options: Parameters<Wal['read']>[0],
+  stop: (m: AnyImmutableMessage, all: AnyImmutableMessage[]) => boolean,
+): Promise<AnyImmutableMessage[]> {
+  const scanner = wal.read(options);
+  const got: AnyImmutableMessage[] = [];
+  await within(
+    (async () => {
+      for await (const m of scanner) {
+        got.push(m);
+        if (stop(m, got)) break;
+      }
+    })(),
+    10_000,
+    `reader (got ${got.length})`,
+  );
+  await scanner.close();
+  return got;
+}
+
+const dataOnly = (ms: AnyImmutableMessage[]): AnyImmutableMessage[] => ms.filter((m) => m.type !== MessageType.TimeTick);
+const text = (m: AnyImmutableMessage): string => new TextDecoder().decode((m as ImmutableMessage).payload);
+const rejectsWith = async (p: Promise<unknown>, code: string): Promise<StreamingError> => {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(StreamingError.is(e, code as never)).toBe(true);
+  return e as StreamingError;
+};
+
+describe('Wal', () => {
+  it('delivers concurrent appends to a reader in strict time-tick order, each exactly once', async () => {
+    const store = new FakeLogStore();
+    store.delay = () => Math.floor(Math.random() * 5); // completion order ≠ call order
+    await using wal = await openWal(store);
+    await wal.append(createCollection(V1, 1n));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => wal.append(data(V1, `m${i}`))));
+    const last = results.reduce((a, b) => (a.timeTick > b.timeTick ? a : b));
+    const got = dataOnly(await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= last.timeTick));
+    expect(got.length).toBe(201);
+    for (let i = 1; i < got.length; i++) expect(got[i]!.timeTick > got[i - 1]!.timeTick).toBe(true);
+    expect(new Set(got.slice(1).map(text)).size).toBe(200);
+  });
+
+  it('serves a tailing reader from the write-ahead buffer after it catches up', async () => {
+    const store = new FakeLogStore();
+    await using wal = await openWal(store);
+    await wal.append(createCollection(V1, 1n));
+    const scanner = wal.read({ policy: { kind: 'all' }, vchannel: V1 });
+    const it = scanner[Symbol.asyncIterator]();
+    const first = await within(it.next(), 5000, 'first message');
+    expect(first.value?.type).toBe(MessageType.TimeTick);
+    let seen: AnyImmutableMessage | undefined;
+    const appended = await wal.append(data(V1, 'tail'));
+    while (seen?.timeTick !== appended.timeTick) seen = (await within(it.next(), 5000, 'tail message')).value;
+    expect(scanner.stats.switches).toBeGreaterThanOrEqual(1);
+    await scanner.close();
+  });
+
+  it('falls back to the backend when the buffer evicted a slow reader, without gaps or duplicates', async () => {
+    const store = new FakeLogStore();
+    await using wal = await openWal(store, 1n, { config: { ...config, writeAheadBuffer: { capacityBytes: 2000, keepaliveMs: 30_000 } } });
+    await wal.append(createCollection(V1, 1n));
+    const scanner = wal.read({ policy: { kind: 'latest' }, vchannel: V1 });
+    const it = scanner[Symbol.asyncIterator]();
+    const sent: AppendResult[] = [];
+    for (let i = 0; i < 50; i++) sent.push(await wal.append(data(V1, `x${i}`.padEnd(100, '.'))));
+    const got: AnyImmutableMessage[] = [];
+    while (got.length < 50) {
+      const next = await within(it.next(), 5000, 'slow reader');
+      if (next.value && next.value.type !== MessageType.TimeTick) got.push(next.value);
+    }
+    expect(got.map((m) => m.timeTick)).toEqual(sent.map((r) => r.timeTick));
+    expect(scanner.stats.fallbacks).toBeGreaterThanOrEqual(1);
+    await scanner.close();
+  });
+
+  it('delivers a committed txn as one message at its commit tick, and never a rolled-back or expired one', async () => {
+    const store = new FakeLogStore();
+    await using wal = await openWal(store);
+    await wal.append(createCollection(V1, 1n));
+    const committed = await wal.append(beginTxn(V1, 5000));
+    const txnId = committed.txnContext!.txnId;
+    await Promise.all([1, 2, 3].map((i) => wal.append(data(V1, `body${i}`).withTxnContext({ txnId }))));
+    const commit = await wal.append(commitTxn(V1, txnId, { tag: 'c' }));
+    const rolled = (await wal.append(beginTxn(V1, 5000))).txnContext!.txnId;
+    await wal.append(data(V1, 'never').withTxnContext({ txnId: rolled }));
+    await wal.append(rollbackTxn(V1, rolled));
+    const expiring = (await wal.append(beginTxn(V1, 30))).txnContext!.txnId;
+    await wal.append(data(V1, 'expired').withTxnContext({ txnId: expiring }));
+    await new Promise((r) => setTimeout(r, 80));
+    await rejectsWith(wal.append(commitTxn(V1, expiring)), 'TRANSACTION_EXPIRED');
+    const marker = await wal.append(data(V1, 'end'));
+    const got = dataOnly(await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= marker.timeTick));
+    const txns = got.filter((m) => m.type === MessageType.Txn);
+    expect(txns).toHaveLength(1);
+    const txn = txns[0]!;
+    expect(txn.timeTick).toBe(commit.timeTick);
+    expect(txn.type === MessageType.Txn && txn.body.map(text).sort()).toEqual(['body1', 'body2', 'body3']);
+    expect(got.map((m) => (m.type === MessageType.Data ? text(m) : m.type))).not.toContain('never');
+    expect(got.map((m) => (m.type === MessageType.Data ? text(m) : m.type))).not.toContain('expired');
+  });
+
+  it('refuses everything on a vchannel before CreateCollection and after DropCollection, writing nothing', async () => {
+    const store = new FakeLogStore();
+    await using wal = await openWal(store);
+    const before = store.dataAppends;
+    await rejectsWith(wal.append(insert(V1, 1n, 1n, [1n])), 'VCHANNEL_NOT_EXIST');
+    await rejectsWith(wal.append(data(V1, 'x')), 'VCHANNEL_NOT_EXIST');
+    await wal.append(createCollection(V1, 1n));
+    await rejectsWith(wal.append(insert(V1, 1n, 9n, [1n])), 'PARTITION_NOT_EXIST');
+    await rejectsWith(wal.append(createCollection(V1, 1n)), 'INVALID_ARGUMENT');
+    await wal.append(insert(V1, 1n, 1n, [1n, 2n]));
+    await wal.append(dropCollection(V1, 1n));
+    const afterDrop = store.dataAppends;
+    const dropped = await rejectsWith(wal.append(insert(V1, 1n, 1n, [3n])), 'VCHANNEL_DROPPED');
+    expect(dropped.message).toContain(V1);
+    await rejectsWith(wal.append(dropCollection(V1, 1n)), 'VCHANNEL_DROPPED');
+    await rejectsWith(wal.append(createCollection(V1, 1n)), 'VCHANNEL_DROPPED');
+    expect(store.dataAppends - afterDrop).toBe(0);
+    expect(afterDrop - before).toBe(3);
+    // The WAL keeps serving other vchannels.
+    await wal.append(createCollection(V2, 2n));
+    await wal.append(data(V2, 'still serving'));
+  });
+
+  it('rejects bad input with INVALID_ARGUMENT and keeps serving', async () => {
+    const store = new FakeLogStore();
+    await using wal = await openWal(store, 1n, { config: { ...config, maxMessageBytes: 4096 } });
+    await wal.append(createCollection(V1, 1n));
+    const tooBig = await rejectsWith(wal.append(data(V1, 'x'.repeat(5000))), 'INVALID_ARGUMENT');
+    expect(tooBig.message).toMatch(/exceeds the limit of 4096 bytes/);
+    await rejectsWith(wal.append(data(vchannelOf(1n, 'other-dml_3'), 'x')), 'INVALID_ARGUMENT');
+    await rejectsWith(wal.append(data(V1, 'x').withTxnContext({ txnId: 42n })), 'INVALID_TRANSACTION_STATE');
+    await rejectsWith(wal.append(commitTxn(V1, 42n)), 'INVALID_TRANSACTION_STATE');
+    await wal.append(data(V1, 'fine'));
+  });
+
+  it('makes an older owner fail with CHANNEL_FENCED once a newer term opened the pchannel', async () => {
+    const store = new FakeLogStore();
+    const old = await openWal(store, 1n);
+    await old.append(createCollection(V1, 1n));
+    await using fresh = await openWal(store, 2n);
+    await rejectsWith(old.append(data(V1, 'stale')), 'CHANNEL_FENCED');
+    await rejectsWith(old.append(data(V1, 'stale again')), 'CHANNEL_FENCED');
+    expect(old.available).toBe(false);
+    await fresh.append(data(V1, 'new owner'));
+    await old.close();
+  });
+
+  it('rebuilds vchannels and open txns on reopen, so the new term accepts exactly what the old one did', async () => {
+    const store = new FakeLogStore();
+    const first = await openWal(store, 1n);
+    await first.append(createCollection(V1, 1n));
+    await first.append(createCollection(V2, 2n));
+    await first.append(dropCollection(V2, 2n));
+    const txnId = (await first.append(beginTxn(V1, 60_000))).txnContext!.txnId;
+    await first.append(data(V1, 'in txn').withTxnContext({ txnId }));
+    await first.close();
+    await using second = await openWal(store, 2n);
+    await second.append(data(V1, 'after reopen'));
+    await rejectsWith(second.append(data(V2, 'x')), 'VCHANNEL_DROPPED');
+    const commit = await second.append(commitTxn(V1, txnId));
+    const got = dataOnly(await readUntil(second, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= commit.timeTick));
+    const txn = got.find((m) => m.type === MessageType.Txn);
+    expect(txn && txn.type === MessageType.Txn && txn.body.map(text)).toEqual(['in txn']);
+  });
+
+  it('resumes from any message m at (m.lastConfirmed, tt > m.tt) with exactly the remaining suffix', async () => {
+    const store = new FakeLogStore();
+    store.delay = () => Math.floor(Math.random() * 4);
+    await using wal = await openWal(store);
+    await wal.append(createCollection(V1, 1n));
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => wal.append(data(V1, `r${i}`))));
+    const last = results.reduce((a, b) => (a.timeTick > b.timeTick ? a : b));
+    const all = dataOnly(await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= last.timeTick));
+    for (const pick of [1, 10, 30, 59]) {
+      const m = all[pick]!;
+      const rest = dataOnly(
+        await readUntil(
+          wal,
+          { policy: { kind: 'startFrom', id: m.lastConfirmed }, vchannel: V1, filters: [{ kind: 'timeTickGt', tt: m.timeTick }] },
+          (x) => x.timeTick >= last.timeTick,
+        ),
+      );
+      expect(rest.map((x) => x.timeTick)).toEqual(all.slice(pick + 1).map((x) => x.timeTick));
+    }
+  });
+
+  it('answers ON_SHUTDOWN after close, and close is idempotent', async () => {
+    const store = new FakeLogStore();
+    const wal = await openWal(store);
+    await wal.append(createCollection(V1, 1n));
+    const p1 = wal.close();
+    expect(wal.close()).toBe(p1);
+    await p1;
+    await rejectsWith(wal.append(data(V1, 'late')), 'ON_SHUTDOWN');
+  });
+
+  it('refuses messages only the WAL may write', async () => {
+    const store = new FakeLogStore();
+    await using wal = await openWal(store);
+    const { MessageBuilder } = await import('@streamsvc/message');
+    await rejectsWith(wal.append(MessageBuilder.flush().header({ collectionId: 1n }).vchannel(V1).build()), 'INVALID_ARGUMENT');
+  });
+});

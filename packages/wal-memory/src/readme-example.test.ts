@@ -1,0 +1,20 @@
+// The README's example, kept here so that the documentation cannot drift from the API.
+import { noopLogger, systemClock } from '@streamsvc/common';
+import { MessageBuilder } from '@streamsvc/message';
+import { memoryWal } from './index.js';
+
+describe('the README example', () => {
+  it('appends a stamped message and reads it back from its id', async () => {
+    const opener = await memoryWal.createOpener({ appendLatencyMs: 0 }, { logger: noopLogger, clock: systemClock });
+    const wal = await opener.open({ pchannel: 'by-dev-dml_0', term: 1n, mode: 'rw' });
+    const message = MessageBuilder.data(new TextEncoder().encode('hello')).vchannel('by-dev-dml_0_449v0').build();
+    const id = await wal.append(message.withTimeTick(1n).withLastConfirmedSelf());
+    const seen: string[] = [];
+    for await (const stored of await wal.read({ policy: { kind: 'startFrom', id } })) {
+      seen.push(stored.id.toString());
+      break;
+    }
+    await opener.close();
+    expect(seen).toEqual(['v1:0']);
+  });
+});
