@@ -106,6 +106,8 @@ function summarize(reportFile, jestStatus) {
 }
 
 const pnpm = ensurePnpm();
+// Nx runs package scripts through pnpm, so the pnpm we resolved must be on PATH for every child.
+if (path.isAbsolute(pnpm)) env.PATH = `${path.dirname(pnpm)}${path.delimiter}${env.PATH ?? ''}`;
 switch (command) {
   case 'test': {
     ensureSystemPackages();

@@ -161,7 +161,7 @@ export const kvScenarios: readonly Scenario[] = [
       const revision = await kv.revision();
       await rejectsWith(
         kv.list('', { atRevision: revision + 1000n }),
-        MetaKvErrorCode.InvalidArgument,
+        MetaKvErrorCode.INVALID_ARGUMENT,
         /future revision/,
       );
     },
@@ -266,7 +266,7 @@ export const kvScenarios: readonly Scenario[] = [
             { type: 'put', key: 'k', value: '2' },
           ],
         }),
-        MetaKvErrorCode.InvalidArgument,
+        MetaKvErrorCode.INVALID_ARGUMENT,
         /duplicate key/,
       );
       await rejectsWith(
@@ -277,7 +277,7 @@ export const kvScenarios: readonly Scenario[] = [
             { type: 'put', key: 'k/1', value: '2' },
           ],
         }),
-        MetaKvErrorCode.InvalidArgument,
+        MetaKvErrorCode.INVALID_ARGUMENT,
         /duplicate key/,
       );
       assert.equal(await kv.revision(), before);
@@ -295,7 +295,7 @@ export const kvScenarios: readonly Scenario[] = [
             { type: 'put', key: 'b', value: '2', lease: '987654321' },
           ],
         }),
-        MetaKvErrorCode.LeaseNotFound,
+        MetaKvErrorCode.LEASE_NOT_FOUND,
       );
       assert.equal(await kv.get('a'), undefined);
       assert.equal(await kv.revision(), before);

@@ -39,7 +39,7 @@ export const leaseScenarios: readonly Scenario[] = [
         ['l/c'],
       );
       await lease.revoke(); // idempotent
-      await rejectsWith(kv.put('l/d', '4', { lease: lease.id }), MetaKvErrorCode.LeaseNotFound);
+      await rejectsWith(kv.put('l/d', '4', { lease: lease.id }), MetaKvErrorCode.LEASE_NOT_FOUND);
     },
   },
   {
@@ -82,7 +82,7 @@ export const leaseScenarios: readonly Scenario[] = [
   {
     name: 'a put attached to an unknown lease fails with LEASE_NOT_FOUND and writes nothing',
     async run({ kv }) {
-      await rejectsWith(kv.put('x', 'y', { lease: '123456789' }), MetaKvErrorCode.LeaseNotFound);
+      await rejectsWith(kv.put('x', 'y', { lease: '123456789' }), MetaKvErrorCode.LEASE_NOT_FOUND);
       assert.equal(await kv.get('x'), undefined);
     },
   },
@@ -122,9 +122,9 @@ export const leaseScenarios: readonly Scenario[] = [
       assert.equal(session.isLost, true);
       assert.throws(
         () => session.assertAlive(),
-        (e: unknown) => (e as { code?: string }).code === MetaKvErrorCode.SessionLost,
+        (e: unknown) => (e as { code?: string }).code === MetaKvErrorCode.SESSION_LOST,
       );
-      await rejectsWith(session.update('x'), MetaKvErrorCode.SessionLost);
+      await rejectsWith(session.update('x'), MetaKvErrorCode.SESSION_LOST);
       assert.equal(await kv.get('nodes/2'), undefined);
       await session.close();
     },

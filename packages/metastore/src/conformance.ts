@@ -21,7 +21,7 @@ import { watchScenarios } from './conformance-watch.js';
 import { MetaKvErrorCode } from './errors.js';
 import type { MetaKv } from './meta-kv.js';
 
-const INVALID = MetaKvErrorCode.InvalidArgument;
+const INVALID = MetaKvErrorCode.INVALID_ARGUMENT;
 
 const edgeScenarios: readonly Scenario[] = [
   {
@@ -73,7 +73,7 @@ const edgeScenarios: readonly Scenario[] = [
       await first;
       await kv[Symbol.asyncDispose]();
       assert.equal((await within(2000, 'the lease to settle', lease.lost)).reason, 'closed');
-      const CLOSED = MetaKvErrorCode.Closed;
+      const CLOSED = MetaKvErrorCode.CLOSED;
       await failsWith(() => kv.get('k'), CLOSED, /get on a closed store/);
       await failsWith(() => kv.put('k', 'v'), CLOSED);
       await failsWith(() => kv.delete('k'), CLOSED);

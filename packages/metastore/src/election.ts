@@ -58,7 +58,7 @@ export interface Leadership extends AsyncDisposable {
 }
 
 function sessionLost(message: string, cause?: unknown): MetaKvError {
-  return new MetaKvError(MetaKvErrorCode.SessionLost, message, { cause });
+  return new MetaKvError(MetaKvErrorCode.SESSION_LOST, message, { cause });
 }
 
 /** Only the key we created (same createRevision) may be touched: a replaced key is someone else's. */
@@ -106,7 +106,7 @@ export class Election {
         { signal },
       )
       .catch((e: unknown) => {
-        throw MetaKvError.is(e, MetaKvErrorCode.LeaseNotFound)
+        throw MetaKvError.is(e, MetaKvErrorCode.LEASE_NOT_FOUND)
           ? sessionLost(`campaign for ${this.prefix}: the lease is gone`, e)
           : e;
       });

@@ -25,7 +25,7 @@ export function checkNotCompacted(dbs: EmbeddedDbs, revision: bigint, what: stri
   const compactRevision = requireMeta(dbs, META.compactRevision);
   if (revision < compactRevision) {
     throw new MetaKvError(
-      MetaKvErrorCode.Compacted,
+      MetaKvErrorCode.COMPACTED,
       `${what} ${revision} is compacted; the oldest readable revision is ${compactRevision}`,
       { details: { revision: String(revision), compactRevision: String(compactRevision) } },
     );

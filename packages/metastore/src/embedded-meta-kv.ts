@@ -69,10 +69,10 @@ function toEmbeddedError(e: unknown, op: string): unknown {
   if (MetaKvError.is(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
   if (/MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_INVALID|MDB_VERSION_MISMATCH|MDB_BAD_TXN/.test(message)) {
-    return new MetaKvError(MetaKvErrorCode.Corrupt, `${op}: embedded database is damaged: ${message}`, { cause: e });
+    return new MetaKvError(MetaKvErrorCode.CORRUPT, `${op}: embedded database is damaged: ${message}`, { cause: e });
   }
   if (/has been closed|is closed/i.test(message)) return MetaKvError.closed(op);
-  return new MetaKvError(MetaKvErrorCode.Unavailable, `${op}: embedded database error: ${message}`, { cause: e });
+  return new MetaKvError(MetaKvErrorCode.UNAVAILABLE, `${op}: embedded database error: ${message}`, { cause: e });
 }
 
 /**

@@ -36,7 +36,7 @@ const EVENT_DELETE = 2;
 export const FORMAT_VERSION = 1n;
 
 export function corrupt(what: string, cause?: unknown): MetaKvError {
-  return new MetaKvError(MetaKvErrorCode.Corrupt, `embedded database is damaged: ${what}`, { cause });
+  return new MetaKvError(MetaKvErrorCode.CORRUPT, `embedded database is damaged: ${what}`, { cause });
 }
 
 /** Big-endian u64 bytes of `n` (so byte order equals numeric order in LMDB keys). */

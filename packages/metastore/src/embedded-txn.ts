@@ -64,7 +64,7 @@ export function evaluateCompare(w: MvccWrite, c: Compare): boolean {
 export function checkLeases(w: MvccWrite, ops: readonly TxnOp[]): void {
   for (const op of ops) {
     if (op.type === 'put' && op.lease !== undefined && !w.leaseExists(BigInt(op.lease))) {
-      throw new MetaKvError(MetaKvErrorCode.LeaseNotFound, `lease ${op.lease} does not exist (expired or revoked)`, {
+      throw new MetaKvError(MetaKvErrorCode.LEASE_NOT_FOUND, `lease ${op.lease} does not exist (expired or revoked)`, {
         details: { key: op.key, lease: op.lease },
       });
     }

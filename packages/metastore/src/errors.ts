@@ -4,29 +4,29 @@ import type { CodedErrorOptions } from '@streamsvc/common';
 /** Error codes of the metastore layer. Codes are API; see the package README for meanings. */
 export const MetaKvErrorCode = {
   /** The store cannot be reached right now (network, leader election, restart). Retriable. */
-  Unavailable: 'UNAVAILABLE',
+  UNAVAILABLE: 'UNAVAILABLE',
   /** The requested revision was compacted away. Re-read the current state and continue from there. */
-  Compacted: 'COMPACTED',
+  COMPACTED: 'COMPACTED',
   /** The lease does not exist (expired or revoked). */
-  LeaseNotFound: 'LEASE_NOT_FOUND',
+  LEASE_NOT_FOUND: 'LEASE_NOT_FOUND',
   /** A session's lease was lost: its owner must stop acting on what the session protected. */
-  SessionLost: 'SESSION_LOST',
+  SESSION_LOST: 'SESSION_LOST',
   /** A caller passed something the store cannot accept (empty key, bad page size, ...). */
-  InvalidArgument: 'INVALID_ARGUMENT',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** The store was closed. */
-  Closed: 'CLOSED',
+  CLOSED: 'CLOSED',
   /** The stored data is unreadable (the embedded database is damaged). */
-  Corrupt: 'CORRUPT',
+  CORRUPT: 'CORRUPT',
   /**
    * The embedded database is already open for writing, in this process or another one. Only one
    * writer may hold it; close the other store first.
    */
-  Locked: 'LOCKED',
+  LOCKED: 'LOCKED',
 } as const;
 
 export type MetaKvErrorCode = (typeof MetaKvErrorCode)[keyof typeof MetaKvErrorCode];
 
-const RETRIABLE: ReadonlySet<MetaKvErrorCode> = new Set([MetaKvErrorCode.Unavailable]);
+const RETRIABLE: ReadonlySet<MetaKvErrorCode> = new Set([MetaKvErrorCode.UNAVAILABLE]);
 
 /** The one error class of `@streamsvc/metastore`. */
 export class MetaKvError extends CodedError<MetaKvErrorCode> {
@@ -41,6 +41,6 @@ export class MetaKvError extends CodedError<MetaKvErrorCode> {
 
   /** The error every call on a closed store rejects with. */
   static closed(op: string): MetaKvError {
-    return new MetaKvError(MetaKvErrorCode.Closed, `${op} on a closed store`);
+    return new MetaKvError(MetaKvErrorCode.CLOSED, `${op} on a closed store`);
   }
 }

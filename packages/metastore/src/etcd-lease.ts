@@ -145,7 +145,7 @@ export class EtcdLease implements Lease {
     if (stream !== this.#stream || this.#isLost) return;
     const sentAt = this.#sent.shift() ?? this.#refreshedAtMs;
     if (Number(res.TTL) <= 0) {
-      const error = new MetaKvError(MetaKvErrorCode.LeaseNotFound, `lease ${this.id} is gone (expired or revoked)`);
+      const error = new MetaKvError(MetaKvErrorCode.LEASE_NOT_FOUND, `lease ${this.id} is gone (expired or revoked)`);
       this.#deps.log.warn({ lease: this.id }, 'etcd says the lease is gone');
       this.#end({ reason: 'expired', error });
       return;
@@ -182,7 +182,7 @@ export class EtcdLease implements Lease {
       );
     this.#end({
       reason: 'expired',
-      error: new MetaKvError(MetaKvErrorCode.LeaseNotFound, `lease ${this.id} expired: ${why}`),
+      error: new MetaKvError(MetaKvErrorCode.LEASE_NOT_FOUND, `lease ${this.id} expired: ${why}`),
     });
     // Best effort: if etcd still has the lease, its keys should go now rather than after the TTL.
     this.#deps.revoke(this.id, {}).catch(() => {});

@@ -76,26 +76,26 @@ export function toMetaKvError(e: unknown, ctx: EtcdErrorContext): unknown {
     new MetaKvError(code, `${ctx}: ${text}`, { cause: e });
   if (e instanceof ClientClosedError) return MetaKvError.closed(ctx);
   if (isEtcd3(e, /required revision has been compacted/))
-    return wrap(MetaKvErrorCode.Compacted, 'the revision is compacted');
+    return wrap(MetaKvErrorCode.COMPACTED, 'the revision is compacted');
   if (isEtcd3(e, /required revision is a future revision/))
-    return wrap(MetaKvErrorCode.InvalidArgument, 'the revision is a future revision');
+    return wrap(MetaKvErrorCode.INVALID_ARGUMENT, 'the revision is a future revision');
   if (e instanceof EtcdLeaseInvalidError || isEtcd3(e, /requested lease not found/)) {
-    return wrap(MetaKvErrorCode.LeaseNotFound, 'the lease does not exist (expired or revoked)');
+    return wrap(MetaKvErrorCode.LEASE_NOT_FOUND, 'the lease does not exist (expired or revoked)');
   }
   if (e instanceof GRPCInvalidArgumentError || e instanceof GRPCOutOfRangeError) {
-    return wrap(MetaKvErrorCode.InvalidArgument, `etcd refused the request: ${message}`);
+    return wrap(MetaKvErrorCode.INVALID_ARGUMENT, `etcd refused the request: ${message}`);
   }
   if (e instanceof EtcdPermissionDeniedError)
-    return wrap(MetaKvErrorCode.InvalidArgument, `permission denied: ${message}`);
+    return wrap(MetaKvErrorCode.INVALID_ARGUMENT, `permission denied: ${message}`);
   if (
     e instanceof Error &&
     (isRecoverableError(e) || e.name === 'BrokenCircuitError' || /circuit breaker is open/.test(message))
   ) {
-    return wrap(MetaKvErrorCode.Unavailable, `etcd is unavailable: ${message}`);
+    return wrap(MetaKvErrorCode.UNAVAILABLE, `etcd is unavailable: ${message}`);
   }
   // Anything else (unknown etcd errors, a watch cancelled by etcd, stream ends) is a retriable outage:
   // callers retry on UNAVAILABLE, never on a message.
-  return wrap(MetaKvErrorCode.Unavailable, `etcd call failed: ${message}`);
+  return wrap(MetaKvErrorCode.UNAVAILABLE, `etcd call failed: ${message}`);
 }
 
 /**
@@ -165,7 +165,7 @@ export class EtcdMetaKv implements MetaKv {
         if (Date.now() + 100 >= deadline) {
           await kv.close();
           throw new MetaKvError(
-            MetaKvErrorCode.Unavailable,
+            MetaKvErrorCode.UNAVAILABLE,
             `cannot reach etcd at ${endpoints.join(', ')} within ${dialTimeoutMs} ms (${attempt} attempts)`,
             { cause: e },
           );
@@ -350,7 +350,7 @@ export class EtcdMetaKv implements MetaKv {
     return this.#call(op, options, () => this.#client.leaseClient.leaseRevoke({ ID: id })).then(
       () => true,
       (e: unknown) => {
-        if (MetaKvError.is(e, MetaKvErrorCode.LeaseNotFound)) return false;
+        if (MetaKvError.is(e, MetaKvErrorCode.LEASE_NOT_FOUND)) return false;
         throw e;
       },
     );
@@ -366,8 +366,8 @@ export class EtcdMetaKv implements MetaKv {
           () => undefined,
           (e: unknown) => toMetaKvError(e, 'watch'),
         );
-      if (MetaKvError.is(probe, MetaKvErrorCode.Compacted)) {
-        return new MetaKvError(MetaKvErrorCode.Compacted, `watch: revision ${next} is compacted`, { cause: err });
+      if (MetaKvError.is(probe, MetaKvErrorCode.COMPACTED)) {
+        return new MetaKvError(MetaKvErrorCode.COMPACTED, `watch: revision ${next} is compacted`, { cause: err });
       }
     }
     return toMetaKvError(err, 'watch cancelled by etcd');

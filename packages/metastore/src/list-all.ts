@@ -32,7 +32,7 @@ export async function listAll(
   while (more) {
     if (kvs.length > maxKeys) {
       throw new MetaKvError(
-        MetaKvErrorCode.InvalidArgument,
+        MetaKvErrorCode.INVALID_ARGUMENT,
         `listAll: more than ${maxKeys} keys under ${JSON.stringify(prefix)}`,
       );
     }

@@ -68,7 +68,7 @@ export class Session implements AsyncDisposable {
   /** Throws SESSION_LOST once the session is lost; call it before acting on what the session protects. */
   assertAlive(): void {
     if (this.lease.isLost) {
-      throw new MetaKvError(MetaKvErrorCode.SessionLost, `session ${this.key} lost its lease ${this.lease.id}`, {
+      throw new MetaKvError(MetaKvErrorCode.SESSION_LOST, `session ${this.key} lost its lease ${this.lease.id}`, {
         details: { key: this.key, lease: this.lease.id },
       });
     }
@@ -84,8 +84,8 @@ export class Session implements AsyncDisposable {
     try {
       return await this.#kv.put(this.key, value, { lease: this.lease.id, signal: options.signal });
     } catch (e) {
-      if (MetaKvError.is(e, MetaKvErrorCode.LeaseNotFound)) {
-        throw new MetaKvError(MetaKvErrorCode.SessionLost, `session ${this.key} lost its lease ${this.lease.id}`, {
+      if (MetaKvError.is(e, MetaKvErrorCode.LEASE_NOT_FOUND)) {
+        throw new MetaKvError(MetaKvErrorCode.SESSION_LOST, `session ${this.key} lost its lease ${this.lease.id}`, {
           cause: e,
         });
       }

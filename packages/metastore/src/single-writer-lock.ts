@@ -50,7 +50,7 @@ function holderAlive(address: string): Promise<boolean> {
 
 function locked(dir: string, cause: unknown): MetaKvError {
   return new MetaKvError(
-    MetaKvErrorCode.Locked,
+    MetaKvErrorCode.LOCKED,
     `the embedded database at ${dir} is already open for writing by another store (this process or another one)`,
     { cause, details: { path: dir } },
   );

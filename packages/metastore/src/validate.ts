@@ -16,7 +16,7 @@ export const MAX_LIST_LIMIT = 10_000;
 
 /** An INVALID_ARGUMENT error with `message`. */
 export function invalid(message: string): MetaKvError {
-  return new MetaKvError(MetaKvErrorCode.InvalidArgument, message);
+  return new MetaKvError(MetaKvErrorCode.INVALID_ARGUMENT, message);
 }
 
 function show(value: unknown): string {

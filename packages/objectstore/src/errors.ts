@@ -4,29 +4,29 @@ import type { CodedErrorOptions } from '@streamsvc/common';
 /** Error codes of the objectstore layer. Codes are API; see the package README for meanings. */
 export const ObjectStoreErrorCode = {
   /** No object under the key. */
-  NotFound: 'NOT_FOUND',
+  NOT_FOUND: 'NOT_FOUND',
   /** `putIfAbsent` found an object under the key (or lost the race to another writer). */
-  AlreadyExists: 'ALREADY_EXISTS',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
   /** The key breaks the key rules (see `ObjectStore`). */
-  InvalidKey: 'INVALID_KEY',
+  INVALID_KEY: 'INVALID_KEY',
   /** Another argument is out of range (negative offset, page size, ...). */
-  InvalidArgument: 'INVALID_ARGUMENT',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** The storage cannot be reached or answered a transient error (timeouts, 5xx, throttling). Retriable. */
-  Unavailable: 'UNAVAILABLE',
+  UNAVAILABLE: 'UNAVAILABLE',
   /** Credentials were refused, or the bucket is missing or not ours: fix the configuration, do not retry. */
-  AccessDenied: 'ACCESS_DENIED',
+  ACCESS_DENIED: 'ACCESS_DENIED',
   /** The backend cannot do what was asked (e.g. an S3 server that ignores conditional writes). */
-  Unsupported: 'UNSUPPORTED',
+  UNSUPPORTED: 'UNSUPPORTED',
   /** The store was closed. */
-  Closed: 'CLOSED',
+  CLOSED: 'CLOSED',
   /** The backend failed in a way this layer does not recognise (the cause says how). Not retriable. */
-  Internal: 'INTERNAL',
+  INTERNAL: 'INTERNAL',
 } as const;
 
 /** One of the {@link ObjectStoreErrorCode} values. */
 export type ObjectStoreErrorCode = (typeof ObjectStoreErrorCode)[keyof typeof ObjectStoreErrorCode];
 
-const RETRIABLE: ReadonlySet<ObjectStoreErrorCode> = new Set([ObjectStoreErrorCode.Unavailable]);
+const RETRIABLE: ReadonlySet<ObjectStoreErrorCode> = new Set([ObjectStoreErrorCode.UNAVAILABLE]);
 
 /** The one error class of `@streamsvc/objectstore`. */
 export class ObjectStoreError extends CodedError<ObjectStoreErrorCode> {
@@ -41,6 +41,6 @@ export class ObjectStoreError extends CodedError<ObjectStoreErrorCode> {
 
   /** The error every call on a closed store rejects with. */
   static closed(op: string): ObjectStoreError {
-    return new ObjectStoreError(ObjectStoreErrorCode.Closed, `${op} on a closed store`);
+    return new ObjectStoreError(ObjectStoreErrorCode.CLOSED, `${op} on a closed store`);
   }
 }

@@ -10,28 +10,28 @@ export interface FsErrorContext {
 }
 
 const CODE_BY_ERRNO: Readonly<Record<string, ObjectStoreErrorCode>> = {
-  ENOENT: ObjectStoreErrorCode.NotFound,
-  EEXIST: ObjectStoreErrorCode.AlreadyExists,
+  ENOENT: ObjectStoreErrorCode.NOT_FOUND,
+  EEXIST: ObjectStoreErrorCode.ALREADY_EXISTS,
   // A path component is a file (`a` exists, writing `a/b`) or the target is a directory (`a/b`
   // exists, writing `a`): the key set is not portable to a filesystem.
-  ENOTDIR: ObjectStoreErrorCode.InvalidKey,
-  EISDIR: ObjectStoreErrorCode.InvalidKey,
-  ENAMETOOLONG: ObjectStoreErrorCode.InvalidKey,
-  EACCES: ObjectStoreErrorCode.AccessDenied,
-  EPERM: ObjectStoreErrorCode.AccessDenied,
-  EROFS: ObjectStoreErrorCode.AccessDenied,
+  ENOTDIR: ObjectStoreErrorCode.INVALID_KEY,
+  EISDIR: ObjectStoreErrorCode.INVALID_KEY,
+  ENAMETOOLONG: ObjectStoreErrorCode.INVALID_KEY,
+  EACCES: ObjectStoreErrorCode.ACCESS_DENIED,
+  EPERM: ObjectStoreErrorCode.ACCESS_DENIED,
+  EROFS: ObjectStoreErrorCode.ACCESS_DENIED,
   // Transient from the caller's point of view: space can be freed (WAL truncation), descriptors
   // released, a flaky device retried.
-  ENOSPC: ObjectStoreErrorCode.Unavailable,
-  EDQUOT: ObjectStoreErrorCode.Unavailable,
-  EIO: ObjectStoreErrorCode.Unavailable,
-  EMFILE: ObjectStoreErrorCode.Unavailable,
-  ENFILE: ObjectStoreErrorCode.Unavailable,
-  EAGAIN: ObjectStoreErrorCode.Unavailable,
-  EBUSY: ObjectStoreErrorCode.Unavailable,
-  EINTR: ObjectStoreErrorCode.Unavailable,
-  ETIMEDOUT: ObjectStoreErrorCode.Unavailable,
-  ESTALE: ObjectStoreErrorCode.Unavailable,
+  ENOSPC: ObjectStoreErrorCode.UNAVAILABLE,
+  EDQUOT: ObjectStoreErrorCode.UNAVAILABLE,
+  EIO: ObjectStoreErrorCode.UNAVAILABLE,
+  EMFILE: ObjectStoreErrorCode.UNAVAILABLE,
+  ENFILE: ObjectStoreErrorCode.UNAVAILABLE,
+  EAGAIN: ObjectStoreErrorCode.UNAVAILABLE,
+  EBUSY: ObjectStoreErrorCode.UNAVAILABLE,
+  EINTR: ObjectStoreErrorCode.UNAVAILABLE,
+  ETIMEDOUT: ObjectStoreErrorCode.UNAVAILABLE,
+  ESTALE: ObjectStoreErrorCode.UNAVAILABLE,
 };
 
 /** The errno name (`ENOENT`, ...) of a Node filesystem error, if it has one. */
@@ -50,9 +50,9 @@ const CONFLICT_HINT =
 export function fsErrorToObjectStoreError(e: unknown, ctx: FsErrorContext): ObjectStoreError {
   if (ObjectStoreError.is(e)) return e;
   const errno = errnoCode(e);
-  const code = (errno && CODE_BY_ERRNO[errno]) || ObjectStoreErrorCode.Internal;
+  const code = (errno && CODE_BY_ERRNO[errno]) || ObjectStoreErrorCode.INTERNAL;
   const what = ctx.key === undefined ? ctx.op : `${ctx.op} ${showKey(ctx.key)}`;
-  const conflict = code === ObjectStoreErrorCode.InvalidKey && errno !== 'ENAMETOOLONG';
+  const conflict = code === ObjectStoreErrorCode.INVALID_KEY && errno !== 'ENAMETOOLONG';
   const reason = conflict ? `${CONFLICT_HINT} (${errno})` : e instanceof Error ? e.message : String(e);
   return new ObjectStoreError(code, `${what}: ${reason}`, {
     cause: e,
@@ -66,7 +66,7 @@ export function fsErrorToObjectStoreError(e: unknown, ctx: FsErrorContext): Obje
  */
 export function keyConflict(ctx: FsErrorContext, cause?: unknown): ObjectStoreError {
   const what = ctx.key === undefined ? ctx.op : `${ctx.op} ${showKey(ctx.key)}`;
-  return new ObjectStoreError(ObjectStoreErrorCode.InvalidKey, `${what}: ${CONFLICT_HINT}`, {
+  return new ObjectStoreError(ObjectStoreErrorCode.INVALID_KEY, `${what}: ${CONFLICT_HINT}`, {
     cause,
     details: { op: ctx.op, key: ctx.key, path: ctx.path },
   });

@@ -9,7 +9,7 @@ export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 
 function invalidArgument(message: string, details?: Record<string, unknown>): ObjectStoreError {
-  return new ObjectStoreError(ObjectStoreErrorCode.InvalidArgument, message, details ? { details } : undefined);
+  return new ObjectStoreError(ObjectStoreErrorCode.INVALID_ARGUMENT, message, details ? { details } : undefined);
 }
 
 const isNonNegativeInteger = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;

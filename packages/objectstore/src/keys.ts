@@ -64,11 +64,11 @@ export function showKey(key: string): string {
  */
 export function checkKey(key: string): void {
   if (typeof key !== 'string') {
-    throw new ObjectStoreError(ObjectStoreErrorCode.InvalidKey, `invalid key ${String(key)}: not a string`);
+    throw new ObjectStoreError(ObjectStoreErrorCode.INVALID_KEY, `invalid key ${String(key)}: not a string`);
   }
   const problem = keyProblem(key);
   if (problem) {
-    throw new ObjectStoreError(ObjectStoreErrorCode.InvalidKey, `invalid key ${showKey(key)}: ${problem}`, {
+    throw new ObjectStoreError(ObjectStoreErrorCode.INVALID_KEY, `invalid key ${showKey(key)}: ${problem}`, {
       details: { key },
     });
   }
@@ -82,7 +82,7 @@ export function checkKey(key: string): void {
 export function checkPrefix(prefix: string): void {
   const problem = prefixProblem(prefix);
   if (problem) {
-    throw new ObjectStoreError(ObjectStoreErrorCode.InvalidKey, `invalid prefix ${showKey(prefix)}: ${problem}`, {
+    throw new ObjectStoreError(ObjectStoreErrorCode.INVALID_KEY, `invalid prefix ${showKey(prefix)}: ${problem}`, {
       details: { prefix },
     });
   }

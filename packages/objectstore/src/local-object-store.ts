@@ -89,14 +89,14 @@ export class LocalObjectStore implements ObjectStore {
     const { signal } = callOptions;
     signal?.throwIfAborted();
     if (typeof options.root !== 'string' || options.root === '') {
-      throw new ObjectStoreError(ObjectStoreErrorCode.InvalidArgument, 'root must be a non-empty path');
+      throw new ObjectStoreError(ObjectStoreErrorCode.INVALID_ARGUMENT, 'root must be a non-empty path');
     }
     const maxObjectBytes = checkMaxObjectBytes(options.maxObjectBytes, MAX_LOCAL_OBJECT_BYTES);
     const staleTempMs = options.staleTempMs ?? DEFAULT_STALE_TEMP_MS;
     // A small value would delete the temp files of writers still running in other processes.
     if (!Number.isSafeInteger(staleTempMs) || staleTempMs < 1000) {
       throw new ObjectStoreError(
-        ObjectStoreErrorCode.InvalidArgument,
+        ObjectStoreErrorCode.INVALID_ARGUMENT,
         `staleTempMs must be an integer >= 1000, got ${String(staleTempMs)}`,
       );
     }
@@ -105,7 +105,7 @@ export class LocalObjectStore implements ObjectStore {
     try {
       const created = await mkdirRecursive(root).catch((e: unknown) => {
         if (errnoCode(e) !== 'ENOTDIR') throw e;
-        throw new ObjectStoreError(ObjectStoreErrorCode.InvalidArgument, `root ${root} is not a directory`, {
+        throw new ObjectStoreError(ObjectStoreErrorCode.INVALID_ARGUMENT, `root ${root} is not a directory`, {
           cause: e,
         });
       });
@@ -177,7 +177,7 @@ export class LocalObjectStore implements ObjectStore {
         // EEXIST from a directory at the target: a key conflict, not an existing object.
         throw keyConflict({ op: 'putIfAbsent', key, path: file }, e);
       }
-      throw new ObjectStoreError(ObjectStoreErrorCode.AlreadyExists, `putIfAbsent ${showKey(key)}: the key exists`, {
+      throw new ObjectStoreError(ObjectStoreErrorCode.ALREADY_EXISTS, `putIfAbsent ${showKey(key)}: the key exists`, {
         details: { key },
       });
     }
@@ -234,7 +234,7 @@ export class LocalObjectStore implements ObjectStore {
     const errno = errnoCode(e);
     // A directory or a path under a file is "no object here", not a conflict, for readers.
     if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'EISDIR') {
-      return new ObjectStoreError(ObjectStoreErrorCode.NotFound, `${op} ${showKey(key)}: no such object`, {
+      return new ObjectStoreError(ObjectStoreErrorCode.NOT_FOUND, `${op} ${showKey(key)}: no such object`, {
         cause: e,
         details: { key },
       });

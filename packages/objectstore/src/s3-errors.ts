@@ -16,76 +16,76 @@ const C = ObjectStoreErrorCode;
  * client-side error class names, and Node socket error codes.
  */
 const CODE_BY_NAME: Readonly<Record<string, ObjectStoreErrorCode>> = {
-  NoSuchKey: C.NotFound,
-  NotFound: C.NotFound,
-  PreconditionFailed: C.AlreadyExists,
+  NoSuchKey: C.NOT_FOUND,
+  NotFound: C.NOT_FOUND,
+  PreconditionFailed: C.ALREADY_EXISTS,
 
-  AccessDenied: C.AccessDenied,
-  InvalidAccessKeyId: C.AccessDenied,
-  SignatureDoesNotMatch: C.AccessDenied,
-  AllAccessDisabled: C.AccessDenied,
-  AccountProblem: C.AccessDenied,
-  ExpiredToken: C.AccessDenied,
-  InvalidToken: C.AccessDenied,
-  InvalidSecurity: C.AccessDenied,
-  NotSignedUp: C.AccessDenied,
-  RequestTimeTooSkewed: C.AccessDenied,
-  AuthorizationHeaderMalformed: C.AccessDenied,
+  AccessDenied: C.ACCESS_DENIED,
+  InvalidAccessKeyId: C.ACCESS_DENIED,
+  SignatureDoesNotMatch: C.ACCESS_DENIED,
+  AllAccessDisabled: C.ACCESS_DENIED,
+  AccountProblem: C.ACCESS_DENIED,
+  ExpiredToken: C.ACCESS_DENIED,
+  InvalidToken: C.ACCESS_DENIED,
+  InvalidSecurity: C.ACCESS_DENIED,
+  NotSignedUp: C.ACCESS_DENIED,
+  RequestTimeTooSkewed: C.ACCESS_DENIED,
+  AuthorizationHeaderMalformed: C.ACCESS_DENIED,
   // A missing bucket on a data call is a configuration problem, like a bucket that is not ours.
-  NoSuchBucket: C.AccessDenied,
+  NoSuchBucket: C.ACCESS_DENIED,
 
-  InternalError: C.Unavailable,
-  ServiceUnavailable: C.Unavailable,
-  SlowDown: C.Unavailable,
-  RequestTimeout: C.Unavailable,
-  Throttling: C.Unavailable,
-  ThrottlingException: C.Unavailable,
-  RequestLimitExceeded: C.Unavailable,
-  TooManyRequests: C.Unavailable,
-  OperationAborted: C.Unavailable,
+  InternalError: C.UNAVAILABLE,
+  ServiceUnavailable: C.UNAVAILABLE,
+  SlowDown: C.UNAVAILABLE,
+  RequestTimeout: C.UNAVAILABLE,
+  Throttling: C.UNAVAILABLE,
+  ThrottlingException: C.UNAVAILABLE,
+  RequestLimitExceeded: C.UNAVAILABLE,
+  TooManyRequests: C.UNAVAILABLE,
+  OperationAborted: C.UNAVAILABLE,
   // AWS: a concurrent conditional write or delete raced this one; retrying resolves it (412 or success).
-  ConditionalRequestConflict: C.Unavailable,
-  ECONNREFUSED: C.Unavailable,
-  ECONNRESET: C.Unavailable,
-  ECONNABORTED: C.Unavailable,
-  ETIMEDOUT: C.Unavailable,
-  ESOCKETTIMEDOUT: C.Unavailable,
-  EPIPE: C.Unavailable,
-  EHOSTUNREACH: C.Unavailable,
-  ENETUNREACH: C.Unavailable,
-  ENETDOWN: C.Unavailable,
-  EAI_AGAIN: C.Unavailable,
-  ENOTFOUND: C.Unavailable,
-  ERR_STREAM_PREMATURE_CLOSE: C.Unavailable,
-  UND_ERR_SOCKET: C.Unavailable,
-  TimeoutError: C.Unavailable,
+  ConditionalRequestConflict: C.UNAVAILABLE,
+  ECONNREFUSED: C.UNAVAILABLE,
+  ECONNRESET: C.UNAVAILABLE,
+  ECONNABORTED: C.UNAVAILABLE,
+  ETIMEDOUT: C.UNAVAILABLE,
+  ESOCKETTIMEDOUT: C.UNAVAILABLE,
+  EPIPE: C.UNAVAILABLE,
+  EHOSTUNREACH: C.UNAVAILABLE,
+  ENETUNREACH: C.UNAVAILABLE,
+  ENETDOWN: C.UNAVAILABLE,
+  EAI_AGAIN: C.UNAVAILABLE,
+  ENOTFOUND: C.UNAVAILABLE,
+  ERR_STREAM_PREMATURE_CLOSE: C.UNAVAILABLE,
+  UND_ERR_SOCKET: C.UNAVAILABLE,
+  TimeoutError: C.UNAVAILABLE,
 
-  InvalidObjectName: C.InvalidKey,
-  InvalidObjectNameError: C.InvalidKey,
-  KeyTooLongError: C.InvalidKey,
+  InvalidObjectName: C.INVALID_KEY,
+  InvalidObjectNameError: C.INVALID_KEY,
+  KeyTooLongError: C.INVALID_KEY,
 
-  InvalidArgument: C.InvalidArgument,
-  InvalidArgumentError: C.InvalidArgument,
-  InvalidRange: C.InvalidArgument,
-  EntityTooLarge: C.InvalidArgument,
-  EntityTooSmall: C.InvalidArgument,
-  MetadataTooLarge: C.InvalidArgument,
-  InvalidBucketName: C.InvalidArgument,
-  InvalidBucketNameError: C.InvalidArgument,
-  InvalidEndpointError: C.InvalidArgument,
-  InvalidPortError: C.InvalidArgument,
+  InvalidArgument: C.INVALID_ARGUMENT,
+  InvalidArgumentError: C.INVALID_ARGUMENT,
+  InvalidRange: C.INVALID_ARGUMENT,
+  EntityTooLarge: C.INVALID_ARGUMENT,
+  EntityTooSmall: C.INVALID_ARGUMENT,
+  MetadataTooLarge: C.INVALID_ARGUMENT,
+  InvalidBucketName: C.INVALID_ARGUMENT,
+  InvalidBucketNameError: C.INVALID_ARGUMENT,
+  InvalidEndpointError: C.INVALID_ARGUMENT,
+  InvalidPortError: C.INVALID_ARGUMENT,
 
-  NotImplemented: C.Unsupported,
+  NotImplemented: C.UNSUPPORTED,
   // minio reports a bodiless 501 as MethodNotAllowed.
-  MethodNotAllowed: C.Unsupported,
+  MethodNotAllowed: C.UNSUPPORTED,
 };
 
 function codeByStatus(status: number): ObjectStoreErrorCode | undefined {
-  if (status === 404) return C.NotFound;
-  if (status === 412) return C.AlreadyExists;
-  if (status === 401 || status === 403) return C.AccessDenied;
-  if (status === 408 || status === 429 || status === 499 || status >= 500) return C.Unavailable;
-  if (status === 416) return C.InvalidArgument;
+  if (status === 404) return C.NOT_FOUND;
+  if (status === 412) return C.ALREADY_EXISTS;
+  if (status === 401 || status === 403) return C.ACCESS_DENIED;
+  if (status === 408 || status === 429 || status === 499 || status >= 500) return C.UNAVAILABLE;
+  if (status === 416) return C.INVALID_ARGUMENT;
   return undefined;
 }
 
@@ -124,11 +124,11 @@ export function toObjectStoreError(e: unknown, ctx: S3ErrorContext): ObjectStore
     (s3Code !== undefined ? CODE_BY_NAME[s3Code] : undefined) ??
     (typeof name === 'string' ? CODE_BY_NAME[name] : undefined) ??
     (status !== undefined ? codeByStatus(status) : undefined) ??
-    C.Internal;
+    C.INTERNAL;
   const what = ctx.key === undefined ? ctx.op : `${ctx.op} ${showKey(ctx.key)}`;
   const message = String(prop(e, 'message') ?? e);
   const reason =
-    code === C.AlreadyExists
+    code === C.ALREADY_EXISTS
       ? 'the key exists'
       : `${s3Code ?? (typeof name === 'string' ? name : 'error')}: ${message}`;
   return new ObjectStoreError(code, `${what}${ctx.bucket ? ` (bucket ${ctx.bucket})` : ''}: ${reason}`, {

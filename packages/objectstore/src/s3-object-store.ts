@@ -78,7 +78,7 @@ export class S3ObjectStore implements ObjectStore {
       });
     } catch (e) {
       throw new ObjectStoreError(
-        ObjectStoreErrorCode.InvalidArgument,
+        ObjectStoreErrorCode.INVALID_ARGUMENT,
         `bad S3 endpoint ${options.endpoint}: ${String(e)}`,
         { cause: e },
       );
@@ -119,7 +119,7 @@ export class S3ObjectStore implements ObjectStore {
     if (await this.#call('open', undefined, signal, (s) => this.#api.bucketExists(s))) return;
     if (!create) {
       throw new ObjectStoreError(
-        ObjectStoreErrorCode.AccessDenied,
+        ObjectStoreErrorCode.ACCESS_DENIED,
         `bucket ${this.bucket} does not exist (set createBucket to create it)`,
         {
           details: { bucket: this.bucket },
@@ -148,7 +148,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await write();
       await write().catch((e: unknown) => {
-        if (!ObjectStoreError.is(e, ObjectStoreErrorCode.AlreadyExists)) throw e;
+        if (!ObjectStoreError.is(e, ObjectStoreErrorCode.ALREADY_EXISTS)) throw e;
         honoured = true;
       });
     } finally {
@@ -158,7 +158,7 @@ export class S3ObjectStore implements ObjectStore {
     }
     if (!honoured) {
       throw new ObjectStoreError(
-        ObjectStoreErrorCode.Unsupported,
+        ObjectStoreErrorCode.UNSUPPORTED,
         'server ignores If-None-Match; putIfAbsent cannot fence writers (open with requireConditionalWrites: false to accept a best-effort putIfAbsent)',
         { details: { bucket: this.bucket } },
       );
@@ -199,7 +199,7 @@ export class S3ObjectStore implements ObjectStore {
       if (signal?.aborted) throw abortReason(signal);
       if (timedOut) {
         throw new ObjectStoreError(
-          ObjectStoreErrorCode.Unavailable,
+          ObjectStoreErrorCode.UNAVAILABLE,
           `${op}${key === undefined ? '' : ` ${showKey(key)}`}: no answer within ${ms} ms`,
           { cause: e, details: { op, key, bucket: this.bucket } },
         );
@@ -229,7 +229,7 @@ export class S3ObjectStore implements ObjectStore {
         !this.capabilities.atomicPutIfAbsent &&
         (await this.#stat('putIfAbsent', key, options.signal)) !== undefined
       ) {
-        throw new ObjectStoreError(ObjectStoreErrorCode.AlreadyExists, `putIfAbsent ${showKey(key)}: the key exists`, {
+        throw new ObjectStoreError(ObjectStoreErrorCode.ALREADY_EXISTS, `putIfAbsent ${showKey(key)}: the key exists`, {
           details: { key },
         });
       }
@@ -276,7 +276,7 @@ export class S3ObjectStore implements ObjectStore {
       // An empty range, or one S3 refused (416) because it starts at or past the end: the answer is
       // empty if the object exists.
       if ((await this.#stat('getRange', key, signal)) === undefined) {
-        throw new ObjectStoreError(ObjectStoreErrorCode.NotFound, `getRange ${showKey(key)}: no such object`, {
+        throw new ObjectStoreError(ObjectStoreErrorCode.NOT_FOUND, `getRange ${showKey(key)}: no such object`, {
           details: { key },
         });
       }
@@ -328,7 +328,7 @@ export class S3ObjectStore implements ObjectStore {
         if (!page.truncated) return { objects, more: false };
         if (page.objects.length === 0) {
           throw new ObjectStoreError(
-            ObjectStoreErrorCode.Internal,
+            ObjectStoreErrorCode.INTERNAL,
             'list: the server reported a truncated listing without keys',
           );
         }

@@ -87,5 +87,5 @@ export function parseS3Settings(
 }
 
 function invalidOption(message: string): ObjectStoreError {
-  return new ObjectStoreError(ObjectStoreErrorCode.InvalidArgument, message);
+  return new ObjectStoreError(ObjectStoreErrorCode.INVALID_ARGUMENT, message);
 }

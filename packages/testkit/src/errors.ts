@@ -4,13 +4,13 @@ import type { CodedErrorOptions } from '@streamsvc/common';
 /** Why a test service could not be started. */
 export const TestkitErrorCode = {
   /** A program the service needs is not installed; the message says how to install it. */
-  BinaryNotFound: 'BINARY_NOT_FOUND',
+  BINARY_NOT_FOUND: 'BINARY_NOT_FOUND',
   /** The process exited before it became ready; the message carries the tail of its log. */
-  StartFailed: 'START_FAILED',
+  START_FAILED: 'START_FAILED',
   /** The process did not become ready before the deadline; it was killed. */
-  StartTimeout: 'START_TIMEOUT',
+  START_TIMEOUT: 'START_TIMEOUT',
   /** A helper build (the Kafka mock) failed. */
-  BuildFailed: 'BUILD_FAILED',
+  BUILD_FAILED: 'BUILD_FAILED',
 } as const;
 
 export type TestkitErrorCode = (typeof TestkitErrorCode)[keyof typeof TestkitErrorCode];

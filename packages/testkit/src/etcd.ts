@@ -74,7 +74,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
       return service;
     } catch (e) {
       lastError = e;
-      const portClash = TestkitError.is(e, TestkitErrorCode.StartFailed) && /address already in use/i.test(e.message);
+      const portClash = TestkitError.is(e, TestkitErrorCode.START_FAILED) && /address already in use/i.test(e.message);
       if (!portClash) break;
       await rm(dataDir, { recursive: true, force: true });
     }

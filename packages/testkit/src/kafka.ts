@@ -117,7 +117,7 @@ async function kafkaMockBinary(): Promise<string> {
     const { stdout } = await run(pkgConfig, ['--cflags', '--libs', 'rdkafka']);
     flags = stdout.trim().split(/\s+/).filter(Boolean);
   } catch (e) {
-    throw new TestkitError(TestkitErrorCode.BinaryNotFound, `librdkafka development files not found. ${hint}.`, { cause: e });
+    throw new TestkitError(TestkitErrorCode.BINARY_NOT_FOUND, `librdkafka development files not found. ${hint}.`, { cause: e });
   }
   // Build to a unique name and rename: parallel test workers may build at the same time.
   const partial = `${binary}.${process.pid}.tmp`;
@@ -125,7 +125,7 @@ async function kafkaMockBinary(): Promise<string> {
     await run(gcc, ['-O2', '-o', partial, source, ...flags]);
   } catch (e) {
     const stderr = (e as { stderr?: string }).stderr ?? '';
-    throw new TestkitError(TestkitErrorCode.BuildFailed, `cannot compile ${source}:\n${stderr}`, { cause: e });
+    throw new TestkitError(TestkitErrorCode.BUILD_FAILED, `cannot compile ${source}:\n${stderr}`, { cause: e });
   }
   await rename(partial, binary);
   return binary;

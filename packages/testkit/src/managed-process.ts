@@ -99,7 +99,7 @@ export class ManagedProcess {
         log.end();
         reject(
           e.code === 'ENOENT'
-            ? new TestkitError(TestkitErrorCode.BinaryNotFound, `${options.name}: cannot execute ${options.command}`, { cause: e })
+            ? new TestkitError(TestkitErrorCode.BINARY_NOT_FOUND, `${options.name}: cannot execute ${options.command}`, { cause: e })
             : e,
         );
       });
@@ -161,7 +161,7 @@ export class ManagedProcess {
       if (Date.now() > deadline) {
         await this.stop();
         throw new TestkitError(
-          TestkitErrorCode.StartTimeout,
+          TestkitErrorCode.START_TIMEOUT,
           `${this.name} (pid ${this.pid}) was not ready after ${timeoutMs} ms; log ${this.logFile}:\n${this.tail()}`,
         );
       }
@@ -208,7 +208,7 @@ export class ManagedProcess {
   #startFailed(): TestkitError {
     const how = this.#exit?.signal ? `signal ${this.#exit.signal}` : `code ${this.#exit?.code}`;
     return new TestkitError(
-      TestkitErrorCode.StartFailed,
+      TestkitErrorCode.START_FAILED,
       `${this.name} (pid ${this.pid}) exited with ${how} before it was ready; log ${this.logFile}:\n${this.tail()}`,
     );
   }

@@ -45,7 +45,7 @@ export function requireBinary(name: string, installHint: string): string {
   const found = which(name);
   if (found) return found;
   throw new TestkitError(
-    TestkitErrorCode.BinaryNotFound,
+    TestkitErrorCode.BINARY_NOT_FOUND,
     `${name} not found on PATH. ${installHint} (npm test installs it for you).`,
   );
 }

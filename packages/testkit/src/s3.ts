@@ -50,7 +50,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Service> 
     if (kind === 'moto') {
       if (!moto) {
         throw new TestkitError(
-          TestkitErrorCode.BinaryNotFound,
+          TestkitErrorCode.BINARY_NOT_FOUND,
           'moto_server not found on PATH. It ships in the machine image (pip package moto[server]); use kind "s3rver" where it is missing.',
         );
       }

@@ -38,7 +38,7 @@ export class BatchTsoAllocator {
   constructor(options: BatchTsoAllocatorOptions) {
     const batchSize = options.batchSize ?? 1000;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 262_143) {
-      throw new TsoError(TsoErrorCode.InvalidArgument, `batchSize must be an integer in 1..262143, got ${batchSize}`);
+      throw new TsoError(TsoErrorCode.INVALID_ARGUMENT, `batchSize must be an integer in 1..262143, got ${batchSize}`);
     }
     this.#source = options.source;
     this.#batchSize = batchSize;
@@ -65,7 +65,7 @@ export class BatchTsoAllocator {
       if (ts !== undefined) return ts;
       await this.refill(options);
     }
-    throw new TsoError(TsoErrorCode.Unavailable, 'refills keep running dry; the source is too slow');
+    throw new TsoError(TsoErrorCode.UNAVAILABLE, 'refills keep running dry; the source is too slow');
   }
 
   /**

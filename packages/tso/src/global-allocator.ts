@@ -84,7 +84,7 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
     const key = options.key ?? DEFAULT_KEY;
     const windowMs = options.windowMs ?? 3000;
     if (!Number.isInteger(windowMs) || windowMs < 10) {
-      throw new TsoError(TsoErrorCode.InvalidArgument, `windowMs must be an integer ≥ 10, got ${windowMs}`);
+      throw new TsoError(TsoErrorCode.INVALID_ARGUMENT, `windowMs must be an integer ≥ 10, got ${windowMs}`);
     }
     const clock = options.clock ?? systemClock;
     const stored = await wrapKv(() => options.kv.get(key), 'read the window');
@@ -92,7 +92,7 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
     if (stored) {
       saved = Number(new TextDecoder().decode(stored.value));
       if (!Number.isSafeInteger(saved) || saved < 0) {
-        throw new TsoError(TsoErrorCode.InvalidArgument, `the persisted window at "${key}" is not a Unix ms value`);
+        throw new TsoError(TsoErrorCode.INVALID_ARGUMENT, `the persisted window at "${key}" is not a Unix ms value`);
       }
     }
     const physical = Math.max(clock.nowMs(), saved);
@@ -129,7 +129,7 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
 
   allocate(count = 1, options?: CallOptions): Promise<bigint> {
     if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
-      return Promise.reject(new TsoError(TsoErrorCode.InvalidArgument, `count must be an integer in 1..${MAX_COUNT}, got ${count}`));
+      return Promise.reject(new TsoError(TsoErrorCode.INVALID_ARGUMENT, `count must be an integer in 1..${MAX_COUNT}, got ${count}`));
     }
     const ts = this.tryAllocate(count);
     return ts === undefined ? this.#allocateSlow(count, options) : Promise.resolve(ts);
@@ -159,13 +159,13 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
       if (this.#physical >= this.#bound) await this.#renew(options);
       const ts = this.tryAllocate(count);
       if (ts !== undefined) return ts;
-      if (attempt > 1000) throw new TsoError(TsoErrorCode.Unavailable, 'cannot allocate: window renewal does not keep up');
+      if (attempt > 1000) throw new TsoError(TsoErrorCode.UNAVAILABLE, 'cannot allocate: window renewal does not keep up');
     }
   }
 
   #throwIfUnusable(): void {
     if (this.#failure) throw this.#failure;
-    if (this.#closed) throw new TsoError(TsoErrorCode.Closed, 'allocate on a closed allocator');
+    if (this.#closed) throw new TsoError(TsoErrorCode.CLOSED, 'allocate on a closed allocator');
   }
 
   #advanceTo(physical: number): void {
@@ -218,7 +218,7 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
     );
     if (!result.succeeded) {
       this.#failure = new TsoError(
-        TsoErrorCode.Fenced,
+        TsoErrorCode.FENCED,
         `another allocator renewed "${this.#key}"; this allocator stops issuing timestamps`,
       );
       this.#stopTicker.abort();
@@ -235,6 +235,6 @@ async function wrapKv<T>(op: () => Promise<T>, what: string): Promise<T> {
   try {
     return await op();
   } catch (e) {
-    throw new TsoError(TsoErrorCode.Unavailable, `cannot ${what}: ${(e as Error).message}`, { cause: e });
+    throw new TsoError(TsoErrorCode.UNAVAILABLE, `cannot ${what}: ${(e as Error).message}`, { cause: e });
   }
 }
