@@ -14,9 +14,25 @@ const layers = {
   'layer:service': ['layer:common', 'layer:foundation', 'layer:wal-core', 'layer:service'],
   'layer:client': ['layer:common', 'layer:foundation'],
   'layer:test': ['layer:common', 'layer:foundation', 'layer:wal-core', 'layer:wal-backend', 'layer:test'],
-  'layer:app': ['layer:common', 'layer:foundation', 'layer:wal-core', 'layer:wal-backend', 'layer:service', 'layer:client'],
+  'layer:app': [
+    'layer:common',
+    'layer:foundation',
+    'layer:wal-core',
+    'layer:wal-backend',
+    'layer:service',
+    'layer:client',
+  ],
   // Dev tooling (the benchmark harness) may use anything, testkit included.
-  'layer:tool': ['layer:common', 'layer:foundation', 'layer:wal-core', 'layer:wal-backend', 'layer:service', 'layer:client', 'layer:test', 'layer:app'],
+  'layer:tool': [
+    'layer:common',
+    'layer:foundation',
+    'layer:wal-core',
+    'layer:wal-backend',
+    'layer:service',
+    'layer:client',
+    'layer:test',
+    'layer:app',
+  ],
 };
 const boundaries = (extra) => [
   'error',
@@ -32,7 +48,15 @@ const boundaries = (extra) => [
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/src/gen/**', '**/coverage/**', '.nx/**', '.tools/**', '.cache/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/src/gen/**',
+      '**/coverage/**',
+      '.nx/**',
+      '.tools/**',
+      '.cache/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -58,7 +82,11 @@ export default tseslint.config(
       ],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@streamsvc/*/src/*', '@streamsvc/*/dist/*'], message: 'Import the package entry point.' }] },
+        {
+          patterns: [
+            { group: ['@streamsvc/*/src/*', '@streamsvc/*/dist/*'], message: 'Import the package entry point.' },
+          ],
+        },
       ],
       '@nx/enforce-module-boundaries': boundaries([]),
     },
@@ -70,7 +98,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Packages take configuration as arguments; only apps read process.env.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Packages take configuration as arguments; only apps read process.env.',
+        },
       ],
     },
   },
@@ -87,7 +119,15 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        module: 'writable',
+        require: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
   },
   prettier,
 );

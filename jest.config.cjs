@@ -4,7 +4,9 @@ const { existsSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
 const projects = ['packages', 'apps', 'tools']
-  .flatMap((dir) => (existsSync(path.join(__dirname, dir)) ? readdirSync(path.join(__dirname, dir)).map((d) => path.join(dir, d)) : []))
+  .flatMap((dir) =>
+    existsSync(path.join(__dirname, dir)) ? readdirSync(path.join(__dirname, dir)).map((d) => path.join(dir, d)) : [],
+  )
   .filter((dir) => existsSync(path.join(__dirname, dir, 'jest.config.cjs')))
   .map((dir) => `<rootDir>/${dir}/jest.config.cjs`);
 

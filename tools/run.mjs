@@ -52,7 +52,11 @@ function ensurePnpm() {
   if (capture('pnpm', ['--version']) === wanted) return 'pnpm';
   say(`installing pnpm ${wanted} into .tools/`);
   mkdirSync(path.join(root, '.tools'), { recursive: true });
-  must('npm', ['install', '--prefix', '.tools', '--no-save', '--no-audit', '--no-fund', `pnpm@${wanted}`], 'installing pnpm');
+  must(
+    'npm',
+    ['install', '--prefix', '.tools', '--no-save', '--no-audit', '--no-fund', `pnpm@${wanted}`],
+    'installing pnpm',
+  );
   return local;
 }
 
@@ -66,7 +70,9 @@ function ensureSystemPackages() {
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot && !capture('sh', ['-c', 'command -v sudo'])) {
-    console.error(`[streamsvc] missing Debian packages ${missing.join(' ')} and no root or sudo to install them; the tests that need them will fail`);
+    console.error(
+      `[streamsvc] missing Debian packages ${missing.join(' ')} and no root or sudo to install them; the tests that need them will fail`,
+    );
     return;
   }
   say(`installing Debian packages: ${missing.join(' ')}`);
@@ -92,7 +98,12 @@ function summarize(reportFile, jestStatus) {
   } catch {
     fail(`no test report at ${reportFile} (jest exited with ${jestStatus}): 0 passed, 1 failed`);
   }
-  const { numPassedTests: passed, numFailedTests: failed, numPendingTests: skipped, numTotalTestSuites: suites } = report;
+  const {
+    numPassedTests: passed,
+    numFailedTests: failed,
+    numPendingTests: skipped,
+    numTotalTestSuites: suites,
+  } = report;
   const failedSuites = report.testResults.filter((r) => r.status === 'failed');
   for (const r of failedSuites) console.log(`[streamsvc] FAILED ${path.relative(root, r.name)}`);
   const brokenSuites = failedSuites.filter((r) => r.assertionResults.length === 0).length;
@@ -113,11 +124,18 @@ switch (command) {
     ensureSystemPackages();
     install(pnpm);
     if (nx(pnpm, ['build', 'typecheck', 'lint']) !== 0) fail('build, typecheck or lint failed: 0 passed, 1 failed');
+    if (run(pnpm, ['exec', 'prettier', '--check', '--log-level=warn', '.']) !== 0) {
+      fail('formatting differs from Prettier (run `npm run format`): 0 passed, 1 failed');
+    }
     const reportFile = path.join(root, '.reports', 'jest.json');
     mkdirSync(path.dirname(reportFile), { recursive: true });
-    const jestStatus = run(pnpm, ['exec', 'jest', '--ci', '--maxWorkers=2', '--json', `--outputFile=${reportFile}`, ...rest], {
-      env: { ...env, CI: env.CI ?? 'true' },
-    });
+    const jestStatus = run(
+      pnpm,
+      ['exec', 'jest', '--ci', '--maxWorkers=2', '--json', `--outputFile=${reportFile}`, ...rest],
+      {
+        env: { ...env, CI: env.CI ?? 'true' },
+      },
+    );
     summarize(reportFile, jestStatus);
     break;
   }
@@ -149,7 +167,19 @@ switch (command) {
   case 'bench': {
     ensureSystemPackages();
     install(pnpm);
-    process.exit(run(pnpm, ['--filter', '@streamsvc/bench', 'exec', 'node', '--conditions=@streamsvc/source', '--import', 'tsx', 'src/main.ts', ...rest]));
+    process.exit(
+      run(pnpm, [
+        '--filter',
+        '@streamsvc/bench',
+        'exec',
+        'node',
+        '--conditions=@streamsvc/source',
+        '--import',
+        'tsx',
+        'src/main.ts',
+        ...rest,
+      ]),
+    );
     break;
   }
   default:

@@ -30,7 +30,9 @@ describe('ManualClock', () => {
 
 describe('systemClock', () => {
   it('rejects at once when the signal is already aborted', async () => {
-    await expect(systemClock.sleep(10_000, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(systemClock.sleep(10_000, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
   });
 });
 

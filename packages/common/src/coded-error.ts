@@ -43,7 +43,14 @@ export class CodedError<C extends string = string> extends Error {
 
   /** `{ domain, code, message, retriable, details }`, for structured logs and JSON output. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, domain: this.domain, code: this.code, message: this.message, retriable: this.retriable, details: this.details };
+    return {
+      name: this.name,
+      domain: this.domain,
+      code: this.code,
+      message: this.message,
+      retriable: this.retriable,
+      details: this.details,
+    };
   }
 }
 

@@ -117,7 +117,9 @@ async function kafkaMockBinary(): Promise<string> {
     const { stdout } = await run(pkgConfig, ['--cflags', '--libs', 'rdkafka']);
     flags = stdout.trim().split(/\s+/).filter(Boolean);
   } catch (e) {
-    throw new TestkitError(TestkitErrorCode.BINARY_NOT_FOUND, `librdkafka development files not found. ${hint}.`, { cause: e });
+    throw new TestkitError(TestkitErrorCode.BINARY_NOT_FOUND, `librdkafka development files not found. ${hint}.`, {
+      cause: e,
+    });
   }
   // Build to a unique name and rename: parallel test workers may build at the same time.
   const partial = `${binary}.${process.pid}.tmp`;

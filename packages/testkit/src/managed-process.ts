@@ -99,7 +99,11 @@ export class ManagedProcess {
         log.end();
         reject(
           e.code === 'ENOENT'
-            ? new TestkitError(TestkitErrorCode.BINARY_NOT_FOUND, `${options.name}: cannot execute ${options.command}`, { cause: e })
+            ? new TestkitError(
+                TestkitErrorCode.BINARY_NOT_FOUND,
+                `${options.name}: cannot execute ${options.command}`,
+                { cause: e },
+              )
             : e,
         );
       });

@@ -83,7 +83,8 @@ describe('GlobalTsoAllocator', () => {
     const boundBefore = boundOf(kv);
     // Everything that can be issued without waiting lies below the bound...
     const issued: bigint[] = [];
-    for (let ts = tso.tryAllocate(); ts !== undefined && issued.length <= LOGICAL_PER_MS; ts = tso.tryAllocate()) issued.push(ts);
+    for (let ts = tso.tryAllocate(); ts !== undefined && issued.length <= LOGICAL_PER_MS; ts = tso.tryAllocate())
+      issued.push(ts);
     expect(issued.length).toBeGreaterThan(0);
     expect(Math.max(...issued.slice(-1).map((ts) => splitTs(ts).physicalMs))).toBeLessThan(boundBefore);
     expect(issued.every((ts, i) => i === 0 || ts > issued[i - 1]!)).toBe(true);

@@ -129,7 +129,9 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
 
   allocate(count = 1, options?: CallOptions): Promise<bigint> {
     if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
-      return Promise.reject(new TsoError(TsoErrorCode.INVALID_ARGUMENT, `count must be an integer in 1..${MAX_COUNT}, got ${count}`));
+      return Promise.reject(
+        new TsoError(TsoErrorCode.INVALID_ARGUMENT, `count must be an integer in 1..${MAX_COUNT}, got ${count}`),
+      );
     }
     const ts = this.tryAllocate(count);
     return ts === undefined ? this.#allocateSlow(count, options) : Promise.resolve(ts);
@@ -159,7 +161,8 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
       if (this.#physical >= this.#bound) await this.#renew(options);
       const ts = this.tryAllocate(count);
       if (ts !== undefined) return ts;
-      if (attempt > 1000) throw new TsoError(TsoErrorCode.UNAVAILABLE, 'cannot allocate: window renewal does not keep up');
+      if (attempt > 1000)
+        throw new TsoError(TsoErrorCode.UNAVAILABLE, 'cannot allocate: window renewal does not keep up');
     }
   }
 
@@ -212,7 +215,10 @@ export class GlobalTsoAllocator implements TsoSource, AsyncDisposable {
       () =>
         this.#kv.txn({
           compare: [{ key: this.#key, target: 'modRevision', op: '==', value: this.#modRevision }],
-          success: [{ type: 'put', key: this.#key, value }, { type: 'get', key: this.#key }],
+          success: [
+            { type: 'put', key: this.#key, value },
+            { type: 'get', key: this.#key },
+          ],
         }),
       'persist the window',
     );

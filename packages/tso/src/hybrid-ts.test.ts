@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 
-import { LOGICAL_PER_MS, MAX_PHYSICAL_MS, compareTs, composeTs, formatTs, physicalMsOf, splitTs, tsAtMs } from './hybrid-ts.js';
+import {
+  LOGICAL_PER_MS,
+  MAX_PHYSICAL_MS,
+  compareTs,
+  composeTs,
+  formatTs,
+  physicalMsOf,
+  splitTs,
+  tsAtMs,
+} from './hybrid-ts.js';
 
 const physical = fc.integer({ min: 0, max: MAX_PHYSICAL_MS });
 const logical = fc.integer({ min: 0, max: LOGICAL_PER_MS - 1 });

@@ -9,7 +9,11 @@ const TRIALS = 20;
  * Starts the child, lets it allocate for a random time, kills it with SIGKILL, and returns every
  * timestamp it printed. The first printed timestamp must exceed `floor` (everything issued before).
  */
-async function trial(args: string[], logFile: string, floor: bigint): Promise<{ first: bigint; max: bigint; count: number }> {
+async function trial(
+  args: string[],
+  logFile: string,
+  floor: bigint,
+): Promise<{ first: bigint; max: bigint; count: number }> {
   const child = await spawnTsChild(CHILD, { args, logFile });
   const printed: bigint[] = [];
   child.onLine((line) => {

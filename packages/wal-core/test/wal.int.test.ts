@@ -22,7 +22,11 @@ const V1 = vchannelOf(1n);
 const V2 = vchannelOf(2n);
 const config = { timeTickIntervalMs: 20 };
 
-async function openWal(store: FakeLogStore, term = 1n, extra: Partial<Parameters<typeof Wal.open>[0]> = {}): Promise<Wal> {
+async function openWal(
+  store: FakeLogStore,
+  term = 1n,
+  extra: Partial<Parameters<typeof Wal.open>[0]> = {},
+): Promise<Wal> {
   return Wal.open({ opener: store, pchannel: PCHANNEL, term, tso: testTso(), config, ...extra });
 }
 
@@ -48,7 +52,8 @@ async function readUntil(
   return got;
 }
 
-const dataOnly = (ms: AnyImmutableMessage[]): AnyImmutableMessage[] => ms.filter((m) => m.type !== MessageType.TimeTick);
+const dataOnly = (ms: AnyImmutableMessage[]): AnyImmutableMessage[] =>
+  ms.filter((m) => m.type !== MessageType.TimeTick);
 const text = (m: AnyImmutableMessage): string => new TextDecoder().decode((m as ImmutableMessage).payload);
 const rejectsWith = async (p: Promise<unknown>, code: string): Promise<StreamingError> => {
   const e = await p.then(
@@ -67,7 +72,9 @@ describe('Wal', () => {
     await wal.append(createCollection(V1, 1n));
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => wal.append(data(V1, `m${i}`))));
     const last = results.reduce((a, b) => (a.timeTick > b.timeTick ? a : b));
-    const got = dataOnly(await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= last.timeTick));
+    const got = dataOnly(
+      await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= last.timeTick),
+    );
     expect(got.length).toBe(201);
     for (let i = 1; i < got.length; i++) expect(got[i]!.timeTick > got[i - 1]!.timeTick).toBe(true);
     expect(new Set(got.slice(1).map(text)).size).toBe(200);
@@ -90,7 +97,9 @@ describe('Wal', () => {
 
   it('falls back to the backend when the buffer evicted a slow reader, without gaps or duplicates', async () => {
     const store = new FakeLogStore();
-    await using wal = await openWal(store, 1n, { config: { ...config, writeAheadBuffer: { capacityBytes: 2000, keepaliveMs: 30_000 } } });
+    await using wal = await openWal(store, 1n, {
+      config: { ...config, writeAheadBuffer: { capacityBytes: 2000, keepaliveMs: 30_000 } },
+    });
     await wal.append(createCollection(V1, 1n));
     const scanner = wal.read({ policy: { kind: 'latest' }, vchannel: V1 });
     const it = scanner[Symbol.asyncIterator]();
@@ -122,7 +131,9 @@ describe('Wal', () => {
     await new Promise((r) => setTimeout(r, 80));
     await rejectsWith(wal.append(commitTxn(V1, expiring)), 'TRANSACTION_EXPIRED');
     const marker = await wal.append(data(V1, 'end'));
-    const got = dataOnly(await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= marker.timeTick));
+    const got = dataOnly(
+      await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= marker.timeTick),
+    );
     const txns = got.filter((m) => m.type === MessageType.Txn);
     expect(txns).toHaveLength(1);
     const txn = txns[0]!;
@@ -192,7 +203,9 @@ describe('Wal', () => {
     await second.append(data(V1, 'after reopen'));
     await rejectsWith(second.append(data(V2, 'x')), 'VCHANNEL_DROPPED');
     const commit = await second.append(commitTxn(V1, txnId));
-    const got = dataOnly(await readUntil(second, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= commit.timeTick));
+    const got = dataOnly(
+      await readUntil(second, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= commit.timeTick),
+    );
     const txn = got.find((m) => m.type === MessageType.Txn);
     expect(txn && txn.type === MessageType.Txn && txn.body.map(text)).toEqual(['in txn']);
   });
@@ -204,13 +217,19 @@ describe('Wal', () => {
     await wal.append(createCollection(V1, 1n));
     const results = await Promise.all(Array.from({ length: 60 }, (_, i) => wal.append(data(V1, `r${i}`))));
     const last = results.reduce((a, b) => (a.timeTick > b.timeTick ? a : b));
-    const all = dataOnly(await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= last.timeTick));
+    const all = dataOnly(
+      await readUntil(wal, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= last.timeTick),
+    );
     for (const pick of [1, 10, 30, 59]) {
       const m = all[pick]!;
       const rest = dataOnly(
         await readUntil(
           wal,
-          { policy: { kind: 'startFrom', id: m.lastConfirmed }, vchannel: V1, filters: [{ kind: 'timeTickGt', tt: m.timeTick }] },
+          {
+            policy: { kind: 'startFrom', id: m.lastConfirmed },
+            vchannel: V1,
+            filters: [{ kind: 'timeTickGt', tt: m.timeTick }],
+          },
           (x) => x.timeTick >= last.timeTick,
         ),
       );
@@ -232,6 +251,9 @@ describe('Wal', () => {
     const store = new FakeLogStore();
     await using wal = await openWal(store);
     const { MessageBuilder } = await import('@streamsvc/message');
-    await rejectsWith(wal.append(MessageBuilder.flush().header({ collectionId: 1n }).vchannel(V1).build()), 'INVALID_ARGUMENT');
+    await rejectsWith(
+      wal.append(MessageBuilder.flush().header({ collectionId: 1n }).vchannel(V1).build()),
+      'INVALID_ARGUMENT',
+    );
   });
 });

@@ -57,7 +57,9 @@ export function publish(report: ScenarioReport, reportDir: string): void {
   const rows: string[] = [];
   for (const kind of ['metrics', 'baseline', 'ratio'] as const) {
     for (const [name, s] of Object.entries(report[kind])) {
-      rows.push(`  ${kind.padEnd(8)} ${name.padEnd(34)} min ${fmt(s.min).padStart(14)}  median ${fmt(s.median).padStart(14)}  max ${fmt(s.max).padStart(14)}`);
+      rows.push(
+        `  ${kind.padEnd(8)} ${name.padEnd(34)} min ${fmt(s.min).padStart(14)}  median ${fmt(s.median).padStart(14)}  max ${fmt(s.max).padStart(14)}`,
+      );
     }
   }
   process.stdout.write(`\n${report.scenario} (${report.repeats} repeats)\n${rows.join('\n')}\n`);
@@ -70,6 +72,11 @@ export function publish(report: ScenarioReport, reportDir: string): void {
   const median = (r: Record<string, Spread>): Record<string, number> =>
     Object.fromEntries(Object.entries(r).map(([k, s]) => [k, s.median]));
   process.stdout.write(
-    JSON.stringify({ scenario: report.scenario, metrics: median(report.metrics), baseline: median(report.baseline), ratio: median(report.ratio) }) + '\n',
+    JSON.stringify({
+      scenario: report.scenario,
+      metrics: median(report.metrics),
+      baseline: median(report.baseline),
+      ratio: median(report.ratio),
+    }) + '\n',
   );
 }

@@ -7,5 +7,8 @@ export interface Scenario<C = unknown> {
   repeat(context: C, options: { readonly durationMs: number }): Promise<RepeatResult>;
   teardown(context: C): Promise<void>;
   /** Checks the targets against the medians. */
-  goals(metrics: Record<string, Spread>, ratio: Record<string, Spread>): Record<string, { target: string; pass: boolean }>;
+  goals(
+    metrics: Record<string, Spread>,
+    ratio: Record<string, Spread>,
+  ): Record<string, { target: string; pass: boolean }>;
 }

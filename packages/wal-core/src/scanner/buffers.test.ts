@@ -13,15 +13,23 @@ const at = (ms: number, logical = 0): bigint => composeTs(1_700_000_000_000 + ms
 const store = (m: MutableMessage, tt: bigint, id = offset++): ImmutableMessage =>
   m.withTimeTick(tt).withLastConfirmed(ids.of(0n)).intoImmutable(ids.of(id));
 const data = (tt: bigint, txnId?: bigint): AnyImmutableMessage & ImmutableMessage => {
-  const m = MessageBuilder.data(new Uint8Array([1])).vchannel(V).build();
+  const m = MessageBuilder.data(new Uint8Array([1]))
+    .vchannel(V)
+    .build();
   if (txnId !== undefined) m.withTxnContext({ txnId });
   return store(m, tt) as AnyImmutableMessage & ImmutableMessage;
 };
-const tick = (tt: bigint): AnyImmutableMessage & ImmutableMessage => store(MessageBuilder.timeTick().build(), tt) as AnyImmutableMessage & ImmutableMessage;
+const tick = (tt: bigint): AnyImmutableMessage & ImmutableMessage =>
+  store(MessageBuilder.timeTick().build(), tt) as AnyImmutableMessage & ImmutableMessage;
 const begin = (tt: bigint, keepaliveMs: number): ImmutableMessage =>
-  store(MessageBuilder.beginTxn().header({ keepaliveMs }).vchannel(V).build().withTxnContext({ txnId: tt, keepaliveMs }), tt);
-const commit = (tt: bigint, txnId: bigint): ImmutableMessage => store(MessageBuilder.commitTxn().vchannel(V).build().withTxnContext({ txnId }), tt);
-const rollback = (tt: bigint, txnId: bigint): ImmutableMessage => store(MessageBuilder.rollbackTxn().vchannel(V).build().withTxnContext({ txnId }), tt);
+  store(
+    MessageBuilder.beginTxn().header({ keepaliveMs }).vchannel(V).build().withTxnContext({ txnId: tt, keepaliveMs }),
+    tt,
+  );
+const commit = (tt: bigint, txnId: bigint): ImmutableMessage =>
+  store(MessageBuilder.commitTxn().vchannel(V).build().withTxnContext({ txnId }), tt);
+const rollback = (tt: bigint, txnId: bigint): ImmutableMessage =>
+  store(MessageBuilder.rollbackTxn().vchannel(V).build().withTxnContext({ txnId }), tt);
 
 describe('ReorderBuffer', () => {
   it('releases what a tick covers in tt order and keeps the rest', () => {

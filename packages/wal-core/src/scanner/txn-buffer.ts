@@ -31,7 +31,13 @@ export class TxnBuffer {
         this.#expire(message.timeTick);
         return message as AnyImmutableMessage;
       case MessageType.BeginTxn:
-        if (ctx) this.#builders.set(ctx.txnId, { begin: message, body: [], keepaliveMs: ctx.keepaliveMs, lastTt: message.timeTick });
+        if (ctx)
+          this.#builders.set(ctx.txnId, {
+            begin: message,
+            body: [],
+            keepaliveMs: ctx.keepaliveMs,
+            lastTt: message.timeTick,
+          });
         return undefined;
       case MessageType.CommitTxn: {
         const builder = ctx && this.#builders.get(ctx.txnId);

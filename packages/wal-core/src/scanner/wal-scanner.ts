@@ -100,7 +100,8 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
         return { done: true, value: undefined };
       }
       this.#process(raw.message);
-      if (raw.message.type === MessageType.TimeTick && this.#source?.kind === 'backend') await this.#trySwitchToBuffer(raw.message.timeTick);
+      if (raw.message.type === MessageType.TimeTick && this.#source?.kind === 'backend')
+        await this.#trySwitchToBuffer(raw.message.timeTick);
     }
     return { done: false, value: this.#ready.shift()! };
   }
@@ -152,7 +153,10 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
       this.#fallbacks++;
       // Everything up to the last processed tick is done; every message above it (and every txn still
       // open at it) lies at or after that tick's last-confirmed id.
-      this.#log.debug({ lastTt: this.#lastTick?.tt }, 'write-ahead buffer evicted our position; catching up from the backend');
+      this.#log.debug(
+        { lastTt: this.#lastTick?.tt },
+        'write-ahead buffer evicted our position; catching up from the backend',
+      );
       this.#source = undefined;
       this.#reorder.clear();
       this.#txns.clear();
@@ -170,7 +174,10 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
         return { kind: 'wab', cursor };
       }
     }
-    const scanner = await this.#backend.read({ policy: this.#initialPolicy, name: this.name }, { signal: this.#abort.signal });
+    const scanner = await this.#backend.read(
+      { policy: this.#initialPolicy, name: this.name },
+      { signal: this.#abort.signal },
+    );
     return { kind: 'backend', scanner, iterator: scanner[Symbol.asyncIterator]() };
   }
 

@@ -60,7 +60,12 @@ export class AckManager {
    * @param lastConfirmed the id readers may resume from (the first TimeTick's id, or earlier when
    *   recovered open txns pin it).
    */
-  constructor(tso: TimestampSource, lastTt: bigint, lastConfirmed: MessageId, pinnedBy: readonly ConfirmCandidate[] = []) {
+  constructor(
+    tso: TimestampSource,
+    lastTt: bigint,
+    lastConfirmed: MessageId,
+    pinnedBy: readonly ConfirmCandidate[] = [],
+  ) {
     this.#tso = tso;
     this.#lastAllocatedTt = lastTt;
     this.#lastConfirmedTt = lastTt;
@@ -121,7 +126,9 @@ export class AckManager {
    * before it is acknowledged, returns it with the successful appends confirmed since the previous
    * call (ordered by tick); otherwise returns undefined (an append is still in flight; try again).
    */
-  async syncTick(options?: CallOptions): Promise<{ tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] } | undefined> {
+  async syncTick(
+    options?: CallOptions,
+  ): Promise<{ tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] } | undefined> {
     let acker: Acker | undefined;
     for (;;) {
       throwIfAborted(options?.signal);
@@ -177,7 +184,14 @@ export class AckManager {
       throw new Error(`[wal] time tick ${tt} is not above the last allocated ${this.#lastAllocatedTt}`);
     }
     this.#lastAllocatedTt = tt;
-    const detail: Detail = { tt, lastConfirmed: this.#lastConfirmed.current, sync, acked: false, endTt: 0n, outcome: undefined };
+    const detail: Detail = {
+      tt,
+      lastConfirmed: this.#lastConfirmed.current,
+      sync,
+      acked: false,
+      endTt: 0n,
+      outcome: undefined,
+    };
     this.#notAcked.push(detail);
     return detail;
   }
@@ -192,7 +206,11 @@ export class AckManager {
     if (!advanced) return;
     // Everything with endTt below the confirmed tick has nothing earlier left in flight.
     const candidates: ConfirmCandidate[] = [];
-    for (let top = this.#acked.peek(); top !== undefined && top.endTt < this.#lastConfirmedTt; top = this.#acked.peek()) {
+    for (
+      let top = this.#acked.peek();
+      top !== undefined && top.endTt < this.#lastConfirmedTt;
+      top = this.#acked.peek()
+    ) {
       this.#acked.pop();
       const message = top.outcome?.message;
       if (message) candidates.push({ id: message.id, endTt: top.endTt, txn: top.outcome?.txn });

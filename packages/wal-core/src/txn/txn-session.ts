@@ -46,7 +46,9 @@ export class TxnSession {
 
   /** True when the txn can no longer hold anything up: finished, failed or expired at `tt`. */
   isDoneAt(tt: bigint): boolean {
-    return this.#state === 'committed' || this.#state === 'rolledBack' || this.#state === 'failed' || this.isExpiredAt(tt);
+    return (
+      this.#state === 'committed' || this.#state === 'rolledBack' || this.#state === 'failed' || this.isExpiredAt(tt)
+    );
   }
 
   /**

@@ -62,7 +62,9 @@ export class VChannelManager {
     if (state.state === 'dropped') throw dropped(vchannel, message.typeName);
     const collectionId = collectionIdOf(message);
     if (collectionId !== undefined && collectionId !== 0n && collectionId !== state.collectionId) {
-      throw invalid(`${message.typeName} names collection ${collectionId}, but vchannel ${vchannel} holds collection ${state.collectionId}`);
+      throw invalid(
+        `${message.typeName} names collection ${collectionId}, but vchannel ${vchannel} holds collection ${state.collectionId}`,
+      );
     }
     if (message.is(MessageType.Insert)) {
       const partitions = message.header.partitions;
@@ -118,9 +120,13 @@ function requirePartition(state: MutableState, partitionId: bigint, vchannel: st
 }
 
 function dropped(vchannel: string, typeName: string): StreamingError {
-  return new StreamingError('VCHANNEL_DROPPED', `vchannel ${vchannel} was dropped (DropCollection); ${typeName} refused`, {
-    details: { vchannel },
-  });
+  return new StreamingError(
+    'VCHANNEL_DROPPED',
+    `vchannel ${vchannel} was dropped (DropCollection); ${typeName} refused`,
+    {
+      details: { vchannel },
+    },
+  );
 }
 
 function invalid(problem: string): StreamingError {

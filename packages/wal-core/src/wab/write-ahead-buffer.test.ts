@@ -9,7 +9,12 @@ const V = 'test-dml_0_1v0';
 let offset = 0n;
 
 function stored(tt: bigint, bytes = 10): ImmutableMessage {
-  return MessageBuilder.data(new Uint8Array(bytes)).vchannel(V).build().withTimeTick(tt).withLastConfirmed(ids.of(0n)).intoImmutable(ids.of(offset++));
+  return MessageBuilder.data(new Uint8Array(bytes))
+    .vchannel(V)
+    .build()
+    .withTimeTick(tt)
+    .withLastConfirmed(ids.of(0n))
+    .intoImmutable(ids.of(offset++));
 }
 function tick(tt: bigint, persisted = true): ImmutableMessage {
   const m = MessageBuilder.timeTick().build().withTimeTick(tt).withLastConfirmed(ids.of(0n));
@@ -43,7 +48,7 @@ describe('WriteAheadBuffer', () => {
     expect(await tts(cursor, 1)).toEqual([12n]);
     const waiting = cursor!.next();
     wab.push([stored(13n)], tick(14n));
-    expect((await waiting)).toMatchObject({ kind: 'message' });
+    expect(await waiting).toMatchObject({ kind: 'message' });
   });
 
   it('evicts by size and age but never the newest entry, and reports readers that fell behind', async () => {

@@ -30,13 +30,25 @@ export function backendAppend(options: BackendAppendOptions): (ctx: AppendContex
     if (message.type === MessageType.TimeTick && message.notPersisted) {
       if (!ctx.placeholderId) throw new Error('[wal] a not-persisted tick needs a placeholder id');
       const stored = message.intoImmutable(ctx.placeholderId);
-      return { id: stored.id, timeTick: stored.timeTick, lastConfirmed: stored.lastConfirmed, txnContext: undefined, message: stored };
+      return {
+        id: stored.id,
+        timeTick: stored.timeTick,
+        lastConfirmed: stored.lastConfirmed,
+        txnContext: undefined,
+        message: stored,
+      };
     }
     for (let delay = options.retryInitialMs; ; delay = Math.min(delay * 2, options.retryMaxMs)) {
       try {
         const id = await options.backend.append(message, { signal: ctx.signal });
         const stored = message.intoImmutable(id);
-        return { id, timeTick: stored.timeTick, lastConfirmed: stored.lastConfirmed, txnContext: stored.txnContext, message: stored };
+        return {
+          id,
+          timeTick: stored.timeTick,
+          lastConfirmed: stored.lastConfirmed,
+          txnContext: stored.txnContext,
+          message: stored,
+        };
       } catch (e) {
         if (WalError.is(e, 'UNAVAILABLE') && !options.stopping() && !ctx.signal?.aborted) {
           options.logger.warn({ err: e, delayMs: delay }, 'backend unavailable; retrying append');

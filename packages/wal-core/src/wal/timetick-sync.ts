@@ -61,7 +61,8 @@ export class TimeTickSync {
     this.#stopped = true;
     this.#wake.resolve();
     await this.#loop;
-    if (options.finalTick) await this.#syncOnce(false).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
+    if (options.finalTick)
+      await this.#syncOnce(false).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
   }
 
   async #run(): Promise<void> {
@@ -94,7 +95,11 @@ export class TimeTickSync {
     const step = await this.#o.acks.syncTick();
     if (!step) return false;
     const confirmed = this.#carry.length > 0 ? [...this.#carry, ...step.confirmed] : step.confirmed;
-    const tick = MessageBuilder.timeTick().build().withTimeTick(step.tt).withWalTerm(this.#o.term).withLastConfirmed(step.lastConfirmed);
+    const tick = MessageBuilder.timeTick()
+      .build()
+      .withTimeTick(step.tt)
+      .withWalTerm(this.#o.term)
+      .withLastConfirmed(step.lastConfirmed);
     if (confirmed.length === 0 && !forcePersist) tick.withNotPersisted();
     let result: AppendResult;
     try {

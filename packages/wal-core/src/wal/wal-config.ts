@@ -22,7 +22,12 @@ export const walConfigSchema = z.object({
     .describe('Keepalive of a transaction whose BeginTxn asks for 0.'),
   writeAheadBuffer: z
     .object({
-      capacityBytes: z.number().int().min(1).default(64 * 1024 * 1024).describe('Bytes of recent messages kept for tail readers.'),
+      capacityBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(64 * 1024 * 1024)
+        .describe('Bytes of recent messages kept for tail readers.'),
       keepaliveMs: z.number().int().min(1).default(30_000).describe('Age after which a buffered message is evicted.'),
     })
     .default({ capacityBytes: 64 * 1024 * 1024, keepaliveMs: 30_000 }),

@@ -1,6 +1,12 @@
 import { CloseOnce, noopLogger, systemClock } from '@streamsvc/common';
 import type { CallOptions, Clock, Logger } from '@streamsvc/common';
-import { isSelfControlledMessageType, MessageBuilder, MessageError, StreamingError, toPChannel } from '@streamsvc/message';
+import {
+  isSelfControlledMessageType,
+  MessageBuilder,
+  MessageError,
+  StreamingError,
+  toPChannel,
+} from '@streamsvc/message';
 import type { ImmutableMessage, MessageId, MutableMessage } from '@streamsvc/message';
 
 import { validateFilters } from '../scanner/deliver-filter.js';
@@ -114,7 +120,11 @@ export class Wal implements AsyncDisposable {
   static async open(options: OpenWalOptions): Promise<Wal> {
     const config = parseConfig(options.config);
     const clock = options.clock ?? systemClock;
-    const log = (options.logger ?? noopLogger).child({ component: 'wal', pchannel: options.pchannel, term: String(options.term) });
+    const log = (options.logger ?? noopLogger).child({
+      component: 'wal',
+      pchannel: options.pchannel,
+      term: String(options.term),
+    });
     const stopping = { value: false };
     const fence = { error: undefined as WalError | undefined };
     // Until the Wal object exists, a fence is remembered; afterwards it goes straight to the Wal.
@@ -127,7 +137,10 @@ export class Wal implements AsyncDisposable {
     const errorOptions = { onFenced: (e: WalError) => hooks.onFenced(e), stopping: () => hooks.stopping() };
     let backend: BackendWal;
     try {
-      backend = await options.opener.open({ pchannel: options.pchannel, term: options.term, mode: 'rw' }, { signal: options.signal });
+      backend = await options.opener.open(
+        { pchannel: options.pchannel, term: options.term, mode: 'rw' },
+        { signal: options.signal },
+      );
     } catch (e) {
       throw toStreamingError(e, errorOptions);
     }
@@ -143,15 +156,33 @@ export class Wal implements AsyncDisposable {
         defaultTxnKeepaliveMs: config.txnKeepaliveMs,
         signal: options.signal,
       });
-      log.info({ replayed: recovered.replayed, vchannels: recovered.vchannels.all().length, openTxns: recovered.openTxns.length }, 'wal recovered');
+      log.info(
+        {
+          replayed: recovered.replayed,
+          vchannels: recovered.vchannels.all().length,
+          openTxns: recovered.openTxns.length,
+        },
+        'wal recovered',
+      );
       const txns = new TxnManager(config.txnKeepaliveMs);
       for (const s of recovered.openTxns) txns.restore(s);
       // Open txns hold the last-confirmed id at their BeginTxn until they finish.
       const pinned = recovered.openTxns.map((s) => ({ id: s.beginId!, endTt: 0n, txn: s }));
       const initialLc = pinned.reduce<MessageId>((min, p) => (p.id.compare(min) < 0 ? p.id : min), first.id);
-      const acks = new AckManager(options.tso, first.timeTick, initialLc, [...pinned, { id: first.id, endTt: 0n, txn: undefined }]);
+      const acks = new AckManager(options.tso, first.timeTick, initialLc, [
+        ...pinned,
+        { id: first.id, endTt: 0n, txn: undefined },
+      ]);
       const wab = new WriteAheadBuffer(first, { ...config.writeAheadBuffer, clock });
-      const sync = new TimeTickSync({ acks, txns, wab, term: options.term, intervalMs: config.timeTickIntervalMs, clock, logger: log });
+      const sync = new TimeTickSync({
+        acks,
+        txns,
+        wab,
+        term: options.term,
+        intervalMs: config.timeTickIntervalMs,
+        clock,
+        logger: log,
+      });
       const interceptors = [
         redoInterceptor,
         new LockInterceptor(txns),
@@ -170,7 +201,19 @@ export class Wal implements AsyncDisposable {
           ...errorOptions,
         }),
       );
-      const wal = new Wal({ pchannel: options.pchannel, term: options.term, mode: 'rw', backend, config, log, append, acks, wab, sync, interceptors });
+      const wal = new Wal({
+        pchannel: options.pchannel,
+        term: options.term,
+        mode: 'rw',
+        backend,
+        config,
+        log,
+        append,
+        acks,
+        wab,
+        sync,
+        interceptors,
+      });
       hooks.onFenced = (e) => wal.#onFenced(e);
       hooks.stopping = () => wal.#closing;
       if (fence.error) wal.#onFenced(fence.error);
@@ -189,11 +232,23 @@ export class Wal implements AsyncDisposable {
    */
   static async openReadOnly(options: Omit<OpenWalOptions, 'tso' | 'interceptors'>): Promise<Wal> {
     const config = parseConfig(options.config);
-    const log = (options.logger ?? noopLogger).child({ component: 'wal', pchannel: options.pchannel, term: String(options.term), mode: 'ro' });
+    const log = (options.logger ?? noopLogger).child({
+      component: 'wal',
+      pchannel: options.pchannel,
+      term: String(options.term),
+      mode: 'ro',
+    });
     const backend = await options.opener
       .open({ pchannel: options.pchannel, term: options.term, mode: 'ro' }, { signal: options.signal })
       .catch((e: unknown) => Promise.reject(toStreamingError(e, { onFenced: () => undefined, stopping: () => false })));
-    return new Wal({ pchannel: options.pchannel, term: options.term, mode: 'ro', backend: backend as BackendWal, config, log });
+    return new Wal({
+      pchannel: options.pchannel,
+      term: options.term,
+      mode: 'ro',
+      backend: backend as BackendWal,
+      config,
+      log,
+    });
   }
 
   /** True until the WAL is fenced or closing. */
@@ -220,8 +275,13 @@ export class Wal implements AsyncDisposable {
    *   the outcome is unknown (OUTCOME_UNKNOWN or the abort reason).
    */
   async append(message: MutableMessage, options: CallOptions = {}): Promise<AppendResult> {
-    if (!this.#append || this.mode === 'ro') throw new StreamingError('INVALID_ARGUMENT', `pchannel ${this.pchannel} is open read-only here`);
-    if (this.#fenced) throw new StreamingError('CHANNEL_FENCED', `pchannel ${this.pchannel} term ${this.term} was fenced by a newer owner`);
+    if (!this.#append || this.mode === 'ro')
+      throw new StreamingError('INVALID_ARGUMENT', `pchannel ${this.pchannel} is open read-only here`);
+    if (this.#fenced)
+      throw new StreamingError(
+        'CHANNEL_FENCED',
+        `pchannel ${this.pchannel} term ${this.term} was fenced by a newer owner`,
+      );
     if (this.#closing) throw new StreamingError('ON_SHUTDOWN', `the WAL of ${this.pchannel} is closing`);
     this.#validate(message);
     this.#inFlight++;
@@ -276,7 +336,8 @@ export class Wal implements AsyncDisposable {
       if (this.#sync) await this.#sync.stop({ finalTick: !this.#fenced });
       this.#wab?.close();
       await Promise.allSettled([...this.#scanners].map((s) => s.close()));
-      for (const i of [...this.#interceptors].reverse()) await i.close?.().catch((e: unknown) => this.#log.warn({ err: e }, 'interceptor close failed'));
+      for (const i of [...this.#interceptors].reverse())
+        await i.close?.().catch((e: unknown) => this.#log.warn({ err: e }, 'interceptor close failed'));
       await this.#backend.close();
       this.#log.info({ fenced: Boolean(this.#fenced) }, 'wal closed');
     });
@@ -288,10 +349,14 @@ export class Wal implements AsyncDisposable {
 
   #validate(message: MutableMessage): void {
     if (isSelfControlledMessageType(message.type)) {
-      throw new StreamingError('INVALID_ARGUMENT', `${message.typeName} messages are written by the WAL itself, not by clients`);
+      throw new StreamingError(
+        'INVALID_ARGUMENT',
+        `${message.typeName} messages are written by the WAL itself, not by clients`,
+      );
     }
     const vchannel = message.vchannel;
-    if (vchannel === undefined) throw new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel`);
+    if (vchannel === undefined)
+      throw new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel`);
     let pchannel: string;
     try {
       pchannel = toPChannel(vchannel);
@@ -299,7 +364,10 @@ export class Wal implements AsyncDisposable {
       throw new StreamingError('INVALID_ARGUMENT', (e as Error).message, { cause: e });
     }
     if (pchannel !== this.pchannel) {
-      throw new StreamingError('INVALID_ARGUMENT', `vchannel ${vchannel} belongs to pchannel ${pchannel}, not ${this.pchannel}`);
+      throw new StreamingError(
+        'INVALID_ARGUMENT',
+        `vchannel ${vchannel} belongs to pchannel ${pchannel}, not ${this.pchannel}`,
+      );
     }
     const size = message.estimateSize();
     if (size > this.#config.maxMessageBytes) {
@@ -322,7 +390,10 @@ export class Wal implements AsyncDisposable {
 function parseConfig(config: WalConfig | undefined): ResolvedWalConfig {
   const parsed = walConfigSchema.safeParse(config ?? {});
   if (!parsed.success) {
-    throw new StreamingError('INVALID_ARGUMENT', `invalid WAL config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new StreamingError(
+      'INVALID_ARGUMENT',
+      `invalid WAL config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

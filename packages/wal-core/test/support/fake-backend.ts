@@ -4,7 +4,14 @@ import { ImmutableMessage, MessageType, counterMessageIdCodec, encodeMessage, de
 import type { CounterMessageId, MutableMessage } from '@streamsvc/message';
 
 import { WalError } from '../../src/spi/wal-error.js';
-import type { BackendScanner, BackendWal, DeliverPolicy, OpenOptions, ReadOptions, WalOpener } from '../../src/spi/backend.js';
+import type {
+  BackendScanner,
+  BackendWal,
+  DeliverPolicy,
+  OpenOptions,
+  ReadOptions,
+  WalOpener,
+} from '../../src/spi/backend.js';
 
 export const fakeIds = counterMessageIdCodec('fake');
 

@@ -47,7 +47,13 @@ export function dropCollection(vchannel: string, collectionId: bigint): MutableM
   return MessageBuilder.dropCollection().header({ collectionId }).vchannel(vchannel).build();
 }
 
-export function insert(vchannel: string, collectionId: bigint, partitionId: bigint, pks: bigint[], props: Record<string, string> = {}): MutableMessage {
+export function insert(
+  vchannel: string,
+  collectionId: bigint,
+  partitionId: bigint,
+  pks: bigint[],
+  props: Record<string, string> = {},
+): MutableMessage {
   return MessageBuilder.insert()
     .header({ collectionId, partitions: [{ partitionId, rows: pks.length, binarySize: pks.length * 16 }] })
     .body({
