@@ -6,6 +6,7 @@ import { MessageError } from './message-error.js';
 import type { MessageIdCodec } from './message-id.js';
 import { MessageIdCodecs } from './message-id-codecs.js';
 import { MutableMessage } from './mutable-message.js';
+import { encodeWithSharedWriter } from './wire-writer.js';
 
 // The binary forms, via the generated protobuf: `Message { payload, properties }` for messages without
 // an id (what producers send, what a broadcast task persists) and `ImmutableMessage { message_id,
@@ -15,7 +16,11 @@ import { MutableMessage } from './mutable-message.js';
 
 /** Encodes a mutable (or broadcast) message, or any envelope, as `streamsvc.message.v1.Message` bytes. */
 export function encodeMessage(message: MessageEnvelope): Uint8Array {
-  return MessagePb.encode({ payload: asBuffer(message.payload), properties: new Map(message.properties) }).finish();
+  // The generated encoder only iterates the properties, so the message's own map is passed as is.
+  return encodeWithSharedWriter(MessagePb.encode, {
+    payload: asBuffer(message.payload),
+    properties: message.properties as Map<string, string>,
+  });
 }
 
 /**
@@ -37,12 +42,12 @@ export function decodeBroadcastMessage(bytes: Uint8Array): BroadcastMutableMessa
 
 /** Encodes a stored message with its id and WAL name as `streamsvc.message.v1.ImmutableMessage` bytes. */
 export function encodeImmutableMessage(message: ImmutableMessage): Uint8Array {
-  return ImmutableMessagePb.encode({
+  return encodeWithSharedWriter(ImmutableMessagePb.encode, {
     messageId: message.id.toString(),
     walName: message.id.walName,
     payload: asBuffer(message.payload),
-    properties: new Map(message.properties),
-  }).finish();
+    properties: message.properties as Map<string, string>,
+  });
 }
 
 /**

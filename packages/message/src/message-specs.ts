@@ -2,6 +2,7 @@ import type { BinaryWriter } from '@bufbuild/protobuf/wire';
 import * as pb from './gen/streamsvc/message/v1/messages.js';
 import type { DeepPartial } from './gen/streamsvc/message/v1/messages.js';
 import { MessageType } from './message-type.js';
+import { encodeWithSharedWriter } from './wire-writer.js';
 import { validateCollectionSchema, validateDelete, validateInsert } from './message-validation.js';
 
 /**
@@ -76,7 +77,7 @@ function proto<V>(fns: ProtoFns<V>): PartCodec<V, DeepPartial<V>> {
     // fromPartial's Exact<> generic cannot be satisfied by an abstract DeepPartial<V>; the concrete
     // call sites are type-checked by HeaderInit/BodyInit instead.
     normalize: (init) => fns.fromPartial(init as never),
-    encode: (value) => fns.encode(value).finish(),
+    encode: (value) => encodeWithSharedWriter(fns.encode, value),
     decode: (bytes) => fns.decode(bytes),
   };
 }

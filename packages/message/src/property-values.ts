@@ -4,6 +4,7 @@ import { MessageError } from './message-error.js';
 export const MAX_UINT64 = (1n << 64n) - 1n;
 
 const BASE36 = /^(0|[1-9a-z][0-9a-z]{0,12})$/;
+const BASE36_POW6 = 36n ** 6n;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -22,8 +23,11 @@ export function encodeBase36(value: bigint, what: string): string {
  */
 export function decodeBase36(text: string, what: string): bigint {
   if (!BASE36.test(text)) throw badValue(what, text, 'is not canonical lowercase base36');
-  let value = 0n;
-  for (const ch of text) value = value * 36n + BigInt(parseInt(ch, 36));
+  // Every append reads _tt: parse up to 7 high and 6 low digits as numbers (36^7 < 2^53, exact)
+  // and combine them once, instead of one bigint multiply per digit.
+  const split = Math.max(0, text.length - 6);
+  const low = BigInt(parseInt(text.slice(split), 36));
+  const value = split === 0 ? low : BigInt(parseInt(text.slice(0, split), 36)) * BASE36_POW6 + low;
   if (value > MAX_UINT64) throw badValue(what, text, 'is above 2^64-1');
   return value;
 }

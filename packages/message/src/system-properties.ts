@@ -6,6 +6,7 @@ import {
 } from './gen/streamsvc/message/v1/envelope.js';
 import type { BroadcastHeader, TxnContext } from './gen/streamsvc/message/v1/envelope.js';
 import { MessageError } from './message-error.js';
+import { encodeWithSharedWriter } from './wire-writer.js';
 import { isWritableMessageType, specOf } from './message-specs.js';
 import type { WritableMessageType } from './message-specs.js';
 import { MessageType, messageTypeName, parseMessageType } from './message-type.js';
@@ -55,7 +56,7 @@ export function readProto<V>(props: Props, key: string, fns: Decoder<V>): V | un
 
 /** Encodes a protobuf value for a base64 property. */
 export function writeProto<V>(fns: { encode(v: V): BinaryWriter }, value: V): string {
-  return encodeBase64(fns.encode(value).finish());
+  return encodeBase64(encodeWithSharedWriter(fns.encode, value));
 }
 
 /** The transaction context of a message, when it has one. */

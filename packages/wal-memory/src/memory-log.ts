@@ -1,9 +1,15 @@
+import type { MessageEnvelope } from '@streamsvc/message';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 
-/** One stored record: its offset (the message id) and the message as encoded at append time. */
+/**
+ * One stored record: its offset (the message id) and a private copy of the message's envelope taken at
+ * append time — payload bytes and properties — so later changes to the caller's objects never reach
+ * the log, exactly as with a backend that serialises. (A copy, not a protobuf encoding: this backend is
+ * also the baseline of the WAL benchmark, and encoding would measure the codec instead.)
+ */
 export interface StoredRecord {
   readonly offset: bigint;
-  readonly bytes: Uint8Array;
+  readonly envelope: MessageEnvelope;
 }
 
 /** Facts about one pchannel's log, for tests and diagnostics. */
@@ -86,12 +92,12 @@ export class MemoryLog {
   }
 
   /**
-   * Stores `bytes` at the next offset, drops the oldest records beyond `maxRecords`, and wakes every
+   * Stores `envelope` at the next offset, drops the oldest records beyond `maxRecords`, and wakes every
    * reader waiting at the tail.
    */
-  append(bytes: Uint8Array, maxRecords: number | undefined): bigint {
+  append(envelope: MessageEnvelope, maxRecords: number | undefined): bigint {
     const offset = this.#nextOffset++;
-    this.#records.push({ offset, bytes });
+    this.#records.push({ offset, envelope });
     if (maxRecords !== undefined) {
       const excess = this.#records.length - this.#head - maxRecords;
       if (excess > 0) this.#dropHead(excess);

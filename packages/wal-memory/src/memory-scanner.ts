@@ -1,5 +1,5 @@
 import { CloseOnce } from '@streamsvc/common';
-import { decodeMessage, ImmutableMessage } from '@streamsvc/message';
+import { ImmutableMessage } from '@streamsvc/message';
 import type { BackendScanner } from '@streamsvc/wal-core';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 import type { MemoryLog, StoredRecord } from './memory-log.js';
@@ -9,8 +9,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 
 /**
  * Reads one log in offset order from a start offset, then waits at the tail: an append wakes it (no
- * polling). Ends when closed — by itself, its handle or its opener. Records are decoded from the
- * bytes stored at append time, so every read returns a fresh message, as from a real backend.
+ * polling). Ends when closed — by itself, its handle or its opener. Records are rebuilt from the
+ * envelope copied at append time, so every read returns a fresh message, as from a real backend.
  */
 export class MemoryScanner implements BackendScanner, AsyncIterableIterator<ImmutableMessage> {
   readonly #log: MemoryLog;
@@ -86,11 +86,8 @@ export class MemoryScanner implements BackendScanner, AsyncIterableIterator<Immu
 
   #decode(record: StoredRecord): ImmutableMessage {
     try {
-      return ImmutableMessage.fromEnvelope(
-        decodeMessage(record.bytes),
-        memoryMessageIds.of(record.offset),
-        memoryMessageIds,
-      );
+      // fromEnvelope copies the properties: every read gets its own message.
+      return ImmutableMessage.fromEnvelope(record.envelope, memoryMessageIds.of(record.offset), memoryMessageIds);
     } catch (cause) {
       throw new WalError(
         WalErrorCode.CORRUPT,

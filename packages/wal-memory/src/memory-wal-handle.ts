@@ -1,7 +1,7 @@
 import { abortReason, CloseOnce } from '@streamsvc/common';
 import type { CallOptions, Clock, Logger } from '@streamsvc/common';
-import { encodeMessage, ImmutableMessage } from '@streamsvc/message';
-import type { MessageId, MutableMessage } from '@streamsvc/message';
+import { PropertyKey } from '@streamsvc/message';
+import type { MessageEnvelope, MessageId, MutableMessage } from '@streamsvc/message';
 import type { AccessMode, BackendScanner, BackendWal, DeliverPolicy, ReadOptions } from '@streamsvc/wal-core';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 import type { MemoryLog } from './memory-log.js';
@@ -43,7 +43,7 @@ export class MemoryWalHandle implements BackendWal {
   }
 
   /**
-   * Appends `message` (stamped with `_tt` and a last-confirmed id). The message is encoded at the call,
+   * Appends `message` (stamped with `_tt` and a last-confirmed id). The message is copied at the call,
    * so later changes to the object do not reach the log. With `appendLatencyMs` the record is written
    * after a random 50–150 % of it; ids follow completion order.
    * @throws {WalError} READ_ONLY; CLOSED; FENCED when a newer read-write open took the log over (checked
@@ -54,10 +54,10 @@ export class MemoryWalHandle implements BackendWal {
    */
   async append(message: MutableMessage, call?: CallOptions): Promise<MessageId> {
     this.#checkWritable('append', call);
-    const bytes = this.#encode(message);
+    const envelope = this.#snapshot(message);
     const latencyMs = this.#init.appendLatencyMs;
-    if (latencyMs === 0) return this.#commit(bytes);
-    const write = this.#init.clock.sleep(latencyMs * (0.5 + Math.random())).then(() => this.#commit(bytes));
+    if (latencyMs === 0) return this.#commit(envelope);
+    const write = this.#init.clock.sleep(latencyMs * (0.5 + Math.random())).then(() => this.#commit(envelope));
     this.#inFlight.add(write);
     const forget = (): void => void this.#inFlight.delete(write);
     write.then(forget, forget);
@@ -128,12 +128,17 @@ export class MemoryWalHandle implements BackendWal {
     }
   }
 
-  #encode(message: MutableMessage): Uint8Array {
+  #snapshot(message: MutableMessage): MessageEnvelope {
     try {
-      // Rebuild it as the reader will: this rejects what could be stored but never read back (no _tt, no
-      // last-confirmed id, a broadcast envelope) at the append, where the caller can see why.
-      ImmutableMessage.fromEnvelope(message, memoryMessageIds.of(0n), memoryMessageIds);
-      return encodeMessage(message);
+      // Refuse what could be stored but never read back as an immutable message — no time tick or no
+      // last-confirmed id — at the append, where the caller can see why. A presence check, not a full
+      // rebuild: this runs on every append and the properties were validated when the message was built.
+      const props = message.properties;
+      if (!props.has(PropertyKey.TimeTick)) throw new Error('it has no time tick (_tt)');
+      if (!props.has(PropertyKey.LastConfirmed) && !props.has(PropertyKey.LastConfirmedSelf)) {
+        throw new Error('it has no last-confirmed id (_lc or _lcs)');
+      }
+      return { payload: Buffer.from(message.payload), properties: new Map(message.properties) };
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new WalError(
@@ -146,10 +151,10 @@ export class MemoryWalHandle implements BackendWal {
     }
   }
 
-  #commit(bytes: Uint8Array): MessageId {
+  #commit(envelope: MessageEnvelope): MessageId {
     // The fence is checked where the record lands, like a conditional write on real storage.
     this.#checkNotFenced('append');
-    return memoryMessageIds.of(this.#init.log.append(bytes, this.#init.maxRecordsPerChannel));
+    return memoryMessageIds.of(this.#init.log.append(envelope, this.#init.maxRecordsPerChannel));
   }
 
   #issuedOffset(id: MessageId, op: string): bigint {

@@ -94,14 +94,14 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
   async next(): Promise<IteratorResult<AnyImmutableMessage>> {
     while (this.#ready.length === 0) {
       if (this.#closer.started) return { done: true, value: undefined };
-      const raw = await this.#pull();
-      if (raw === undefined) {
+      const batch = await this.#pull();
+      if (batch === undefined) {
         await this.close();
         return { done: true, value: undefined };
       }
-      this.#process(raw.message);
-      if (raw.message.type === MessageType.TimeTick && this.#source?.kind === 'backend')
-        await this.#trySwitchToBuffer(raw.message.timeTick);
+      for (const message of batch.messages) this.#process(message, batch.sorted);
+      const last = batch.messages[batch.messages.length - 1];
+      if (!batch.sorted && last?.type === MessageType.TimeTick) await this.#trySwitchToBuffer(last.timeTick);
     }
     return { done: false, value: this.#ready.shift()! };
   }
@@ -122,7 +122,7 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
     return this.close();
   }
 
-  async #pull(): Promise<{ message: ImmutableMessage } | undefined> {
+  async #pull(): Promise<{ readonly messages: readonly ImmutableMessage[]; readonly sorted: boolean } | undefined> {
     for (;;) {
       if (this.#closer.started) return undefined;
       if (!this.#source) {
@@ -138,7 +138,7 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
       if (source.kind === 'backend') {
         const r = await source.iterator.next();
         if (r.done) return undefined;
-        return { message: r.value };
+        return { messages: [r.value], sorted: false };
       }
       let read;
       try {
@@ -148,7 +148,7 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
         throw e;
       }
       if (read === undefined) return undefined;
-      if (read.kind === 'message') return read;
+      if (read.kind === 'messages') return { messages: read.messages, sorted: true };
       // Too slow for the buffer: read the backend again from where delivery stopped.
       this.#fallbacks++;
       // Everything up to the last processed tick is done; every message above it (and every txn still
@@ -193,10 +193,12 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
     await source.scanner.close();
   }
 
-  #process(raw: ImmutableMessage): void {
+  /** `sorted`: the message comes from the buffer, already in tt order (no reordering needed). */
+  #process(raw: ImmutableMessage, sorted: boolean): void {
     if (this.#vchannel !== undefined && raw.vchannel !== undefined && raw.vchannel !== this.#vchannel) return;
     if (raw.type !== MessageType.TimeTick) {
-      this.#reorder.push(raw);
+      if (sorted) this.#emit(this.#txns.process(raw));
+      else this.#reorder.push(raw);
       return;
     }
     for (const m of this.#reorder.release(raw.timeTick)) this.#emit(this.#txns.process(m));

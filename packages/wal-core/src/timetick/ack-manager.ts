@@ -50,7 +50,7 @@ export class AckManager {
   readonly #acked = new MinHeap<Detail>((a, b) => a.endTt < b.endTt);
   readonly #lastConfirmed: LastConfirmedManager;
   /** Acknowledged appends not yet handed to a time tick (they go into the write-ahead buffer with it). */
-  #unemitted: Detail[] = [];
+  readonly #unemitted = new MinHeap<Detail>((a, b) => a.tt < b.tt);
   #lastAllocatedTt: bigint;
   #lastConfirmedTt: bigint;
   readonly #waiters: { tt: bigint; wake: () => void }[] = [];
@@ -96,7 +96,16 @@ export class AckManager {
    * it is confirmed, so the new tick is ordered after everything the caller already observed.
    * Abort: stops waiting; nothing was allocated.
    */
-  async allocate(options: CallOptions & { barrierTt?: bigint | undefined } = {}): Promise<Acker> {
+  allocate(options: CallOptions & { barrierTt?: bigint | undefined } = {}): Acker | Promise<Acker> {
+    // The common case (no barrier, a fresh block) needs no await: one less promise per append.
+    if (options.barrierTt === undefined && !options.signal?.aborted) {
+      const tt = this.#tso.tryAllocate();
+      if (tt !== undefined) return this.#register(tt, false);
+    }
+    return this.#allocateSlow(options);
+  }
+
+  async #allocateSlow(options: CallOptions & { barrierTt?: bigint | undefined }): Promise<Acker> {
     if (options.barrierTt !== undefined) await this.waitConfirmed(options.barrierTt, options);
     for (;;) {
       throwIfAborted(options.signal);
@@ -122,13 +131,16 @@ export class AckManager {
   }
 
   /**
-   * The time-tick sync's step: allocates a tick and acknowledges it at once. When everything allocated
-   * before it is acknowledged, returns it with the successful appends confirmed since the previous
-   * call (ordered by tick); otherwise returns undefined (an append is still in flight; try again).
+   * The time-tick sync's step: allocates a tick, acknowledges it at once, and waits until everything
+   * allocated before it is acknowledged (appends in flight finish). Returns the tick with the successful
+   * appends below it that no earlier tick took, ordered by tick. Waiting on this one tick — rather than
+   * giving up and allocating a newer one — keeps ticks coming under continuous load, where some append
+   * is always in flight; appends allocated later are above the tick and do not hold it back.
+   * Abort: stops waiting; the tick is simply never published.
    */
   async syncTick(
     options?: CallOptions,
-  ): Promise<{ tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] } | undefined> {
+  ): Promise<{ tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] }> {
     let acker: Acker | undefined;
     for (;;) {
       throwIfAborted(options?.signal);
@@ -140,14 +152,13 @@ export class AckManager {
       await this.#tso.refill(options);
     }
     this.ack(acker);
-    if (this.#lastConfirmedTt < acker.tt) return undefined;
+    await this.waitConfirmed(acker.tt, options);
     // Every allocation below the tick is acknowledged, so the successful ones among them are final.
     const tt = acker.tt;
-    const confirmed = this.#unemitted
-      .filter((d) => d.tt < tt)
-      .sort((a, b) => (a.tt < b.tt ? -1 : 1))
-      .map((d) => d.outcome!.message!);
-    this.#unemitted = this.#unemitted.filter((d) => d.tt > tt);
+    const confirmed: ImmutableMessage[] = [];
+    for (let top = this.#unemitted.peek(); top !== undefined && top.tt < tt; top = this.#unemitted.peek()) {
+      confirmed.push(this.#unemitted.pop()!.outcome!.message!);
+    }
     return { tt, lastConfirmed: acker.lastConfirmed, confirmed };
   }
 

@@ -60,7 +60,7 @@ export class VChannelManager {
       );
     }
     if (state.state === 'dropped') throw dropped(vchannel, message.typeName);
-    const collectionId = collectionIdOf(message);
+    const collectionId = HAS_COLLECTION_ID.has(message.type) ? collectionIdOf(message) : undefined;
     if (collectionId !== undefined && collectionId !== 0n && collectionId !== state.collectionId) {
       throw invalid(
         `${message.typeName} names collection ${collectionId}, but vchannel ${vchannel} holds collection ${state.collectionId}`,
@@ -103,6 +103,18 @@ export class VChannelManager {
     else if (message.is(MessageType.DropPartition)) state.partitions.delete(message.header.partitionId);
   }
 }
+
+/** Types whose header names a collection (reading a header decodes it: skip the others on the hot path). */
+const HAS_COLLECTION_ID: ReadonlySet<number> = new Set<number>([
+  MessageType.Insert,
+  MessageType.Delete,
+  MessageType.DropCollection,
+  MessageType.CreatePartition,
+  MessageType.DropPartition,
+  MessageType.ManualFlush,
+  MessageType.SchemaChange,
+  MessageType.Import,
+]);
 
 function collectionIdOf(message: MutableMessage): bigint | undefined {
   const header = message.header as { collectionId?: unknown };

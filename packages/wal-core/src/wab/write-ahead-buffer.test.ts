@@ -23,9 +23,10 @@ function tick(tt: bigint, persisted = true): ImmutableMessage {
 }
 const tts = async (cursor: ReturnType<WriteAheadBuffer['readAfter']>, n: number): Promise<(bigint | string)[]> => {
   const out: (bigint | string)[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = await cursor!.next();
-    out.push(r === undefined ? 'closed' : r.kind === 'evicted' ? 'evicted' : r.message.timeTick);
+  while (out.length < n) {
+    const r = await cursor!.next(undefined, 1);
+    if (r === undefined || r.kind === 'evicted') out.push(r === undefined ? 'closed' : 'evicted');
+    else out.push(...r.messages.map((m) => m.timeTick));
   }
   return out;
 };
@@ -48,7 +49,7 @@ describe('WriteAheadBuffer', () => {
     expect(await tts(cursor, 1)).toEqual([12n]);
     const waiting = cursor!.next();
     wab.push([stored(13n)], tick(14n));
-    expect(await waiting).toMatchObject({ kind: 'message' });
+    expect(await waiting).toMatchObject({ kind: 'messages' });
   });
 
   it('evicts by size and age but never the newest entry, and reports readers that fell behind', async () => {

@@ -16,8 +16,9 @@ interface Entry {
   readonly expireAtMs: number;
 }
 
-/** What a cursor yields: the next message, or the news that the buffer dropped what it needed. */
-export type WabRead = { readonly kind: 'message'; readonly message: ImmutableMessage } | { readonly kind: 'evicted' };
+/** What a cursor yields: the next messages in tt order, or the news that the buffer dropped what it needed. */
+export type WabRead =
+  { readonly kind: 'messages'; readonly messages: readonly ImmutableMessage[] } | { readonly kind: 'evicted' };
 
 /**
  * The write-ahead buffer: the WAL's most recent messages in time-tick order, so readers at the tail are
@@ -166,27 +167,31 @@ export class WabCursor {
   }
 
   /**
-   * The next message in tt order, waiting for one when at the end. At the end it first yields the
-   * newest not-persisted tick when that is above what was read. Resolves `evicted` when the buffer
-   * dropped the next entry (the reader was too slow) and `undefined` when the buffer closed.
+   * The next messages in tt order (up to `max`), waiting for one when at the end. At the end it also
+   * yields the newest not-persisted tick when that is above what was read. Resolves `evicted` when the
+   * buffer dropped the next entry (the reader was too slow) and `undefined` when the buffer closed.
+   * Batches, because a tailing reader pays one await per call, not per message.
    * Abort: stops waiting; rejects with the signal's reason.
    */
-  async next(signal?: AbortSignal): Promise<WabRead | undefined> {
+  async next(signal?: AbortSignal, max = 512): Promise<WabRead | undefined> {
     for (;;) {
       signal?.throwIfAborted();
-      const entry = this.#wab.entryAt(this.#offset);
-      if (entry === 'evicted') return { kind: 'evicted' };
-      if (entry === 'closed') return undefined;
-      if (entry !== 'end') {
+      const messages: ImmutableMessage[] = [];
+      for (;;) {
+        const entry = this.#wab.entryAt(this.#offset);
+        if (entry === 'evicted') return messages.length > 0 ? { kind: 'messages', messages } : { kind: 'evicted' };
+        if (entry === 'closed') return messages.length > 0 ? { kind: 'messages', messages } : undefined;
+        if (entry === 'end' || messages.length >= max) break;
         this.#offset++;
         this.#lastTt = entry.message.timeTick;
-        return { kind: 'message', message: entry.message };
+        messages.push(entry.message);
       }
       const tick = this.#wab.lastTick;
-      if (tick.timeTick > this.#lastTt) {
+      if (tick.timeTick > this.#lastTt && messages.length < max) {
         this.#lastTt = tick.timeTick;
-        return { kind: 'message', message: tick };
+        messages.push(tick);
       }
+      if (messages.length > 0) return { kind: 'messages', messages };
       await waitOrAbort(this.#wab.changed(), signal);
     }
   }

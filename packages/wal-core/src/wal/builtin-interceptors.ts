@@ -10,22 +10,30 @@ import type { AppendContext, AppendInterceptor, AppendNext, AppendResult } from 
 const MAX_REDO = 100;
 
 /**
- * Outermost: re-runs the chain on {@link RedoAppend} with a fresh clone of the caller's message, so the
- * retry gets a new time tick (a tick is never reused).
+ * Outermost: gives each attempt its own copy of the caller's message, stamped with the WAL term, and
+ * re-runs the chain on {@link RedoAppend} so the retry gets a new time tick (a tick is never reused).
+ * The caller's message is never modified. Time ticks come from the WAL itself, stamped, and pass as is.
  */
-export const redoInterceptor: AppendInterceptor = {
-  name: 'redo',
+export class RedoInterceptor implements AppendInterceptor {
+  readonly name = 'redo';
+  readonly #term: bigint;
+
+  constructor(term: bigint) {
+    this.#term = term;
+  }
+
   async append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
+    if (ctx.message.type === MessageType.TimeTick) return next(ctx);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await next({ ...ctx, message: ctx.message.clone() });
+        return await next({ ...ctx, message: ctx.message.clone().withWalTerm(this.#term) });
       } catch (e) {
         if (!(e instanceof RedoAppend) || attempt >= MAX_REDO) throw e;
         ctx.signal?.throwIfAborted();
       }
     }
-  },
-};
+  }
+}
 
 /**
  * Per-vchannel locking: exclusive DDL (CreateCollection, DropCollection, partitions, ManualFlush,

@@ -33,7 +33,8 @@ export class TimeTickInterceptor implements AppendInterceptor {
       this.#txns.cleanupUntil(message.timeTick!);
       return next(ctx);
     }
-    const acker = await this.#acks.allocate({ barrierTt: message.barrierTimeTick, signal: ctx.signal });
+    const allocated = this.#acks.allocate({ barrierTt: message.barrierTimeTick, signal: ctx.signal });
+    const acker = allocated instanceof Promise ? await allocated : allocated;
     let role: TxnRole | undefined;
     let session: TxnSession | undefined;
     try {

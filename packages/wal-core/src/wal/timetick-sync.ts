@@ -35,6 +35,7 @@ export class TimeTickSync {
   #forcePersist = false;
   #stopped = false;
   #loop: Promise<void> | undefined;
+  readonly #abort = new AbortController();
   /** Confirmed messages whose tick failed to be written: they go with the next one. */
   #carry: ImmutableMessage[] = [];
 
@@ -55,22 +56,28 @@ export class TimeTickSync {
     this.#wake.resolve();
   }
 
-  /** Stops the loop, after one last sync when `finalTick` (so tail readers get the last data). */
-  async stop(options: { finalTick: boolean }): Promise<void> {
+  /**
+   * Stops the loop, then publishes one last tick when `finalTick` (so tail readers get the last data),
+   * waiting at most `finalTickTimeoutMs` for appends still in flight.
+   */
+  async stop(options: { finalTick: boolean; finalTickTimeoutMs?: number }): Promise<void> {
     if (this.#stopped) return this.#loop;
     this.#stopped = true;
+    this.#abort.abort();
     this.#wake.resolve();
     await this.#loop;
-    if (options.finalTick)
-      await this.#syncOnce(false).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
+    if (options.finalTick) {
+      const signal = AbortSignal.timeout(options.finalTickTimeoutMs ?? 3000);
+      await this.#syncOnce(false, signal).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
+    }
   }
 
   async #run(): Promise<void> {
-    const abort = new AbortController();
+    const signal = this.#abort.signal;
     while (!this.#stopped) {
       if (!this.#requested) {
         this.#wake = deferred();
-        const timer = this.#clock.sleep(this.#o.intervalMs, { signal: abort.signal }).catch(() => undefined);
+        const timer = this.#clock.sleep(this.#o.intervalMs, { signal }).catch(() => undefined);
         await Promise.race([timer, this.#wake.promise]);
         if (this.#stopped) break;
       }
@@ -78,22 +85,20 @@ export class TimeTickSync {
       const force = this.#forcePersist;
       this.#forcePersist = false;
       try {
-        if (!(await this.#syncOnce(force)) && force) this.#forcePersist = true;
+        await this.#syncOnce(force, signal);
       } catch (e) {
-        if (StreamingError.is(e, 'CHANNEL_FENCED') || StreamingError.is(e, 'ON_SHUTDOWN')) break;
+        if (this.#stopped || StreamingError.is(e, 'CHANNEL_FENCED') || StreamingError.is(e, 'ON_SHUTDOWN')) break;
         this.#o.logger.warn({ err: e }, 'time tick sync failed; retrying');
-        await this.#clock.sleep(this.#o.intervalMs).catch(() => undefined);
+        await this.#clock.sleep(this.#o.intervalMs, { signal }).catch(() => undefined);
       }
     }
-    abort.abort();
   }
 
-  /** One sync. Returns false when an append still in flight held the tick back (try again later). */
-  async #syncOnce(forcePersist: boolean): Promise<boolean> {
+  /** One sync: waits for the appends in flight below a fresh tick, then publishes the tick. */
+  async #syncOnce(forcePersist: boolean, signal: AbortSignal): Promise<void> {
     const append = this.#append;
-    if (!append) return false;
-    const step = await this.#o.acks.syncTick();
-    if (!step) return false;
+    if (!append) return;
+    const step = await this.#o.acks.syncTick({ signal });
     const confirmed = this.#carry.length > 0 ? [...this.#carry, ...step.confirmed] : step.confirmed;
     const tick = MessageBuilder.timeTick()
       .build()
@@ -112,6 +117,5 @@ export class TimeTickSync {
     this.#o.wab.push(confirmed, result.message);
     this.#o.txns.cleanupUntil(step.tt);
     this.#o.acks.refreshLastConfirmed();
-    return true;
   }
 }

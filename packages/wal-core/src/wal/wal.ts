@@ -19,7 +19,7 @@ import type { TimestampSource } from '../timetick/ack-manager.js';
 import { TxnManager } from '../txn/txn-manager.js';
 import { WriteAheadBuffer } from '../wab/write-ahead-buffer.js';
 import { backendAppend, toStreamingError } from './backend-append.js';
-import { LockInterceptor, redoInterceptor, VChannelInterceptor } from './builtin-interceptors.js';
+import { LockInterceptor, RedoInterceptor, VChannelInterceptor } from './builtin-interceptors.js';
 import { chainInterceptors } from './interceptor.js';
 import type { AppendInterceptor, AppendNext, AppendResult } from './interceptor.js';
 import { replayForRecovery } from './recovery-replay.js';
@@ -79,6 +79,7 @@ export class Wal implements AsyncDisposable {
   readonly #scanners = new Set<WalScanner>();
   readonly #closer = new CloseOnce();
   #inFlight = 0;
+  readonly #knownVChannels = new Set<string>();
   #drained: (() => void) | undefined;
   #fenced: WalError | undefined;
   #closing = false;
@@ -184,7 +185,7 @@ export class Wal implements AsyncDisposable {
         logger: log,
       });
       const interceptors = [
-        redoInterceptor,
+        new RedoInterceptor(options.term),
         new LockInterceptor(txns),
         new VChannelInterceptor(recovered.vchannels),
         new TimeTickInterceptor(acks, txns, () => sync.request()),
@@ -286,8 +287,8 @@ export class Wal implements AsyncDisposable {
     this.#validate(message);
     this.#inFlight++;
     try {
-      const stamped = message.clone().withWalTerm(this.term);
-      return await this.#append({ message: stamped, signal: options.signal });
+      // The redo step stamps a copy per attempt; `message` itself stays untouched.
+      return await this.#append({ message, signal: options.signal });
     } catch (e) {
       throw toStreamingError(e, { onFenced: (f) => this.#onFenced(f), stopping: () => this.#closing });
     } finally {
@@ -333,7 +334,9 @@ export class Wal implements AsyncDisposable {
           setTimeout(resolve, this.#config.gracefulCloseTimeoutMs).unref();
         });
       }
-      if (this.#sync) await this.#sync.stop({ finalTick: !this.#fenced });
+      if (this.#sync) {
+        await this.#sync.stop({ finalTick: !this.#fenced, finalTickTimeoutMs: this.#config.gracefulCloseTimeoutMs });
+      }
       this.#wab?.close();
       await Promise.allSettled([...this.#scanners].map((s) => s.close()));
       for (const i of [...this.#interceptors].reverse())
@@ -357,6 +360,19 @@ export class Wal implements AsyncDisposable {
     const vchannel = message.vchannel;
     if (vchannel === undefined)
       throw new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel`);
+    if (!this.#knownVChannels.has(vchannel)) this.#checkVChannel(vchannel);
+    const size = message.estimateSize();
+    if (size > this.#config.maxMessageBytes) {
+      throw new StreamingError(
+        'INVALID_ARGUMENT',
+        `message of ${size} bytes exceeds the limit of ${this.#config.maxMessageBytes} bytes; split it into a txn`,
+        { details: { size, limit: this.#config.maxMessageBytes } },
+      );
+    }
+  }
+
+  /** Checks that `vchannel` belongs to this pchannel; remembers it (parsing names is on the append path). */
+  #checkVChannel(vchannel: string): void {
     let pchannel: string;
     try {
       pchannel = toPChannel(vchannel);
@@ -369,14 +385,8 @@ export class Wal implements AsyncDisposable {
         `vchannel ${vchannel} belongs to pchannel ${pchannel}, not ${this.pchannel}`,
       );
     }
-    const size = message.estimateSize();
-    if (size > this.#config.maxMessageBytes) {
-      throw new StreamingError(
-        'INVALID_ARGUMENT',
-        `message of ${size} bytes exceeds the limit of ${this.#config.maxMessageBytes} bytes; split it into a txn`,
-        { details: { size, limit: this.#config.maxMessageBytes } },
-      );
-    }
+    if (this.#knownVChannels.size >= 100_000) this.#knownVChannels.clear();
+    this.#knownVChannels.add(vchannel);
   }
 
   #onFenced(error: WalError): void {
