@@ -7,7 +7,7 @@ import path from 'node:path';
 describe('generated protobuf code', () => {
   it('matches what buf generate produces from proto/, and the protos pass buf lint', () => {
     const pkg = path.resolve(__dirname, '..');
-    const result = spawnSync(process.execPath, [path.join(pkg, 'scripts', 'codegen-check.mjs')], {
+    const result = spawnSync(process.execPath, [path.join(pkg, '..', '..', 'tools', 'codegen-check.mjs')], {
       cwd: pkg,
       encoding: 'utf8',
     });

@@ -7,7 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const pkg = path.resolve(import.meta.dirname, '..');
+// Run from a package directory (its package.json script sets the cwd).
+const pkg = process.cwd();
 const gen = path.join(pkg, 'src', 'gen');
 // buf and the ts-proto plugin come from this package's devDependencies, never from a global install,
 // so the check uses exactly the versions pinned in the lockfile.
