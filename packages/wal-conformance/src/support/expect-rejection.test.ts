@@ -1,5 +1,11 @@
+import { StreamingError } from '@streamsvc/message';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
-import { expectRejection, expectWalError } from './expect-rejection.js';
+import {
+  expectRejection,
+  expectStreamingError,
+  expectStreamingErrorThrown,
+  expectWalError,
+} from './expect-rejection.js';
 import { WaitTimeoutError } from './within.js';
 
 describe('expectRejection', () => {
@@ -51,5 +57,33 @@ describe('expectWalError', () => {
     await expect(
       expectWalError('read', () => Promise.reject(new TypeError('x')), WalErrorCode.CLOSED, 1_000),
     ).rejects.toThrow('read: rejected with TypeError: x, but expected WalError CLOSED');
+  });
+});
+
+describe('expectStreamingError and expectStreamingErrorThrown', () => {
+  it('return a StreamingError with the expected code', async () => {
+    const error = new StreamingError('ON_SHUTDOWN', 'closing');
+    await expect(expectStreamingError('append', () => Promise.reject(error), 'ON_SHUTDOWN', 1_000)).resolves.toBe(
+      error,
+    );
+    expect(
+      expectStreamingErrorThrown(
+        'read',
+        () => {
+          throw error;
+        },
+        'ON_SHUTDOWN',
+      ),
+    ).toBe(error);
+  });
+
+  it('fail naming the code they got and the one they wanted', async () => {
+    const error = new StreamingError('INNER', 'boom');
+    await expect(expectStreamingError('append', () => Promise.reject(error), 'ON_SHUTDOWN', 1_000)).rejects.toThrow(
+      /append: rejected with StreamingError INNER: \[streaming\] boom, but expected StreamingError ON_SHUTDOWN/,
+    );
+    expect(() => expectStreamingErrorThrown('read', () => 'a reader', 'ON_SHUTDOWN')).toThrow(
+      'read: returned, but it must throw StreamingError ON_SHUTDOWN',
+    );
   });
 });

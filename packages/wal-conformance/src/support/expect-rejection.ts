@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { StreamingError } from '@streamsvc/message';
+import type { StreamingErrorCode } from '@streamsvc/message';
 import { WalError } from '@streamsvc/wal-core';
 import type { WalErrorCode } from '@streamsvc/wal-core';
 import { describeError } from './describe-error.js';
@@ -50,4 +52,42 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/**
+ * Like {@link expectRejection}, and checks that the rejection is a `StreamingError` with `code` (by
+ * brand, so it works across package copies) — what the WAL answers.
+ * @throws {AssertionError} as {@link expectRejection}, or when the rejection has another type or code.
+ */
+export async function expectStreamingError(
+  what: string,
+  call: () => unknown,
+  code: StreamingErrorCode,
+  timeoutMs: number,
+): Promise<StreamingError> {
+  const e = await expectRejection(what, call, timeoutMs);
+  if (!StreamingError.is(e, code)) {
+    assert.fail(`${what}: rejected with ${describeError(e)}, but expected StreamingError ${code}`);
+  }
+  return e;
+}
+
+/**
+ * Calls a synchronous `call` that must throw a `StreamingError` with `code` (e.g. `Wal.read` with bad
+ * filters or after close) and returns it.
+ * @throws {AssertionError} when it returns, or throws something else.
+ */
+export function expectStreamingErrorThrown(
+  what: string,
+  call: () => unknown,
+  code: StreamingErrorCode,
+): StreamingError {
+  try {
+    call();
+  } catch (e) {
+    if (!StreamingError.is(e, code))
+      assert.fail(`${what}: threw ${describeError(e)}, but expected StreamingError ${code}`);
+    return e;
+  }
+  assert.fail(`${what}: returned, but it must throw StreamingError ${code}`);
 }

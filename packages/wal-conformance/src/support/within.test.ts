@@ -1,4 +1,4 @@
-import { settlesWithin, WaitTimeoutError, within } from './within.js';
+import { settlesWithin, sleep, WaitTimeoutError, Watchdog, within } from './within.js';
 
 describe('within', () => {
   it('resolves with the value of a promise that settles in time', async () => {
@@ -25,5 +25,45 @@ describe('settlesWithin', () => {
 
   it('reports undefined when the promise stays pending for the whole window', async () => {
     await expect(settlesWithin(new Promise(() => {}), 20)).resolves.toBeUndefined();
+  });
+});
+
+describe('Watchdog', () => {
+  it('passes values and rejections of promises that settle in time', async () => {
+    const watchdog = new Watchdog(1_000);
+    try {
+      await expect(watchdog.wait(Promise.resolve(1), 'one')).resolves.toBe(1);
+      const error = new Error('no');
+      await expect(watchdog.wait(Promise.reject(error), 'two')).rejects.toBe(error);
+    } finally {
+      watchdog.close();
+    }
+  });
+
+  it('fails a wait that outlasts the bound with a WaitTimeoutError naming it', async () => {
+    const watchdog = new Watchdog(20);
+    try {
+      await expect(watchdog.wait(new Promise(() => {}), 'message 7 of reader 2')).rejects.toThrow(
+        /timed out after \d+ ms waiting for message 7 of reader 2/,
+      );
+    } finally {
+      watchdog.close();
+    }
+  });
+
+  it('does not count the time between waits against the next one', async () => {
+    const watchdog = new Watchdog(40);
+    try {
+      await watchdog.wait(Promise.resolve(), 'first');
+      await sleep(80);
+      await expect(
+        watchdog.wait(
+          sleep(10).then(() => 'late but in time'),
+          'second',
+        ),
+      ).resolves.toBe('late but in time');
+    } finally {
+      watchdog.close();
+    }
   });
 });

@@ -58,3 +58,58 @@ export async function settlesWithin<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Bounds a long series of waits with one timer instead of one per wait: `wait(promise, what)` fails
+ * with a {@link WaitTimeoutError} when `promise` has not settled `timeoutMs` (plus at most a quarter)
+ * after the call. For readers that take tens of thousands of messages, where a timer per message
+ * would cost more than the reading. Call {@link close} when done.
+ */
+export class Watchdog {
+  readonly #timeoutMs: number;
+  readonly #timer: NodeJS.Timeout;
+  #pending: { readonly since: number; readonly what: string; readonly reject: (e: unknown) => void } | undefined;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setInterval(() => this.#check(), Math.max(5, Math.floor(timeoutMs / 4)));
+  }
+
+  /**
+   * Waits for `promise`; one wait at a time.
+   * @throws {WaitTimeoutError} naming `what` when it does not settle in time; otherwise what `promise` rejects with.
+   */
+  wait<T>(promise: PromiseLike<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending = { since: Date.now(), what, reject };
+      this.#pending = pending;
+      const done = (): void => {
+        if (this.#pending === pending) this.#pending = undefined;
+      };
+      promise.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stops the timer; a wait still pending is no longer bounded. */
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #check(): void {
+    const pending = this.#pending;
+    const waitedMs = pending === undefined ? 0 : Date.now() - pending.since;
+    if (pending !== undefined && waitedMs > this.#timeoutMs) {
+      this.#pending = undefined;
+      pending.reject(new WaitTimeoutError(`timed out after ${waitedMs} ms waiting for ${pending.what}`));
+    }
+  }
+}

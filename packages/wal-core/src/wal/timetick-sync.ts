@@ -77,8 +77,15 @@ export class TimeTickSync {
     while (!this.#stopped) {
       if (!this.#requested) {
         this.#wake = deferred();
-        const timer = this.#clock.sleep(this.#o.intervalMs, { signal }).catch(() => undefined);
+        // Each idle wait gets its own signal, cancelled when a request wins the race, so waits that
+        // lost do not pile up as pending timers and abort listeners.
+        const idle = new AbortController();
+        const cancel = (): void => idle.abort();
+        signal.addEventListener('abort', cancel, { once: true });
+        const timer = this.#clock.sleep(this.#o.intervalMs, { signal: idle.signal }).catch(() => undefined);
         await Promise.race([timer, this.#wake.promise]);
+        idle.abort();
+        signal.removeEventListener('abort', cancel);
         if (this.#stopped) break;
       }
       this.#requested = false;

@@ -290,6 +290,8 @@ export class Wal implements AsyncDisposable {
       // The redo step stamps a copy per attempt; `message` itself stays untouched.
       return await this.#append({ message, signal: options.signal });
     } catch (e) {
+      // An abort surfaces as the signal's own reason, whatever it is (see the TSDoc above).
+      if (options.signal?.aborted && e === options.signal.reason) throw e;
       throw toStreamingError(e, { onFenced: (f) => this.#onFenced(f), stopping: () => this.#closing });
     } finally {
       if (--this.#inFlight === 0) this.#drained?.();
@@ -326,8 +328,9 @@ export class Wal implements AsyncDisposable {
    * Idempotent; the same promise twice.
    */
   close(): Promise<void> {
+    // Refuse new appends and readers at once, not a microtask later when the close routine starts.
+    this.#closing = true;
     return this.#closer.run(async () => {
-      this.#closing = true;
       if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => {
           this.#drained = resolve;
