@@ -112,7 +112,8 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-console': 'off',
-      '@nx/enforce-module-boundaries': boundaries(['layer:test']),
+      // Tests may also use a concrete backend (wal-memory) to exercise services for real.
+      '@nx/enforce-module-boundaries': boundaries(['layer:test', 'layer:wal-backend']),
     },
   },
   {

@@ -106,6 +106,19 @@ export class WalScanner implements AsyncIterable<AnyImmutableMessage>, AsyncDisp
     return { done: false, value: this.#ready.shift()! };
   }
 
+  /**
+   * The next messages: waits for at least one, then takes up to `max` that are ready without waiting.
+   * An empty array means the scanner ended (closed). For servers that ship messages in batches.
+   * @throws like {@link next}.
+   */
+  async nextBatch(max = 256): Promise<AnyImmutableMessage[]> {
+    const first = await this.next();
+    if (first.done) return [];
+    const batch = [first.value];
+    while (batch.length < max && this.#ready.length > 0) batch.push(this.#ready.shift()!);
+    return batch;
+  }
+
   /** Stops reading; a pending `next` resolves done. Idempotent. */
   close(): Promise<void> {
     return this.#closer.run(async () => {

@@ -1,0 +1,159 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from '@streamsvc/common';
+import { decodeMessage, MessageError, StreamingError } from '@streamsvc/message';
+import type { AppendOutcome, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
+import type { Wal } from '@streamsvc/wal-core';
+
+import type { WalManager } from './wal-manager.js';
+import { invalidSequence, toErrorInfo } from './wire-errors.js';
+
+export interface ProduceHandlerOptions {
+  readonly manager: WalManager;
+  /** The WAL backend's name, reported to clients (they parse message ids with its codec). */
+  readonly walName: string;
+  readonly logger: Logger;
+  /** Produce requests of one stream being appended at once; past it the stream stops being read. */
+  readonly maxInFlightRequests: number;
+  /** Whether the node is shutting down (new producers are refused). */
+  readonly shuttingDown: () => boolean;
+}
+
+let producerIds = 0;
+
+/**
+ * One producer stream: `create` binds it to a pchannel's WAL, then every `produce` request's messages
+ * are appended concurrently and answered, one outcome per message, in completion order of requests.
+ * Reading stops while `maxInFlightRequests` are being appended (HTTP/2 flow control pushes back on
+ * the client), so a fast producer cannot grow the server's memory. Bad bytes in one message fail
+ * that message only; protocol violations close the stream with INVALID_REQUEST_SEQ.
+ */
+export class ProduceHandler {
+  readonly #call: ServerDuplexStream<ProduceRequest, ProduceResponse>;
+  readonly #o: ProduceHandlerOptions;
+  readonly #log: Logger;
+  #wal: Wal | undefined;
+  #inFlight = 0;
+  #paused = false;
+  #ending = false;
+  #ended = false;
+  #drained: (() => void) | undefined;
+
+  constructor(call: ServerDuplexStream<ProduceRequest, ProduceResponse>, options: ProduceHandlerOptions) {
+    this.#call = call;
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'produce', producer: ++producerIds });
+    call.on('data', (request: ProduceRequest) => this.#onRequest(request));
+    call.on('end', () => void this.#finish(undefined));
+    call.on('error', () => void this.#finish(undefined));
+    call.on('cancelled', () => void this.#finish(undefined));
+  }
+
+  /** Ends the stream with `close { error }` once the requests in flight are answered (shutdown, fencing). */
+  shutdown(error: StreamingError): Promise<void> {
+    return this.#finish(error);
+  }
+
+  #onRequest(request: ProduceRequest): void {
+    const r = request.request;
+    if (this.#ending || !r) return;
+    switch (r.$case) {
+      case 'create':
+        this.#create(r.create.pchannel, r.create.term);
+        return;
+      case 'produce':
+        if (!this.#wal) {
+          void this.#finish(invalidSequence('produce before create on a producer stream'));
+          return;
+        }
+        void this.#produce(this.#wal, r.produce.requestId, r.produce.messages);
+        return;
+      case 'close':
+        void this.#finish(undefined);
+        return;
+    }
+  }
+
+  #create(pchannel: string, term: bigint): void {
+    if (this.#wal) {
+      void this.#finish(invalidSequence('create twice on one producer stream'));
+      return;
+    }
+    try {
+      if (this.#o.shuttingDown()) throw new StreamingError('ON_SHUTDOWN', 'the node is shutting down');
+      const wal = this.#o.manager.get(pchannel, term);
+      this.#wal = wal;
+      this.#write({
+        response: {
+          $case: 'create',
+          create: { producerId: `p${producerIds}`, walName: this.#o.walName, term: wal.term },
+        },
+      });
+      this.#log.debug({ pchannel, term: String(wal.term) }, 'producer created');
+    } catch (e) {
+      void this.#finish(e);
+    }
+  }
+
+  async #produce(wal: Wal, requestId: bigint, messages: readonly Uint8Array[]): Promise<void> {
+    this.#inFlight++;
+    if (this.#inFlight >= this.#o.maxInFlightRequests && !this.#paused) {
+      this.#paused = true;
+      this.#call.pause();
+    }
+    try {
+      const outcomes = await Promise.all(messages.map((bytes) => append(wal, bytes)));
+      this.#write({ response: { $case: 'produce', produce: { requestId, outcomes } } });
+    } finally {
+      this.#inFlight--;
+      if (this.#paused && this.#inFlight < this.#o.maxInFlightRequests / 2) {
+        this.#paused = false;
+        this.#call.resume();
+      }
+      if (this.#inFlight === 0) this.#drained?.();
+    }
+    // The WAL went away under us (fenced, moved): tell the client once, so it re-routes.
+    if (!wal.available)
+      void this.#finish(new StreamingError('CHANNEL_FENCED', `pchannel ${wal.pchannel} is no longer served here`));
+  }
+
+  async #finish(error: unknown): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    if (error !== undefined) this.#write({ response: { $case: 'close', close: { error: toErrorInfo(error) } } });
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#call.end();
+    }
+  }
+
+  #write(response: ProduceResponse): void {
+    if (this.#ended || this.#call.cancelled || this.#call.destroyed) return;
+    this.#call.write(response);
+  }
+}
+
+async function append(wal: Wal, bytes: Uint8Array): Promise<AppendOutcome> {
+  try {
+    const r = await wal.append(decodeMessage(bytes));
+    return {
+      outcome: {
+        $case: 'ok',
+        ok: {
+          messageId: r.id.toString(),
+          timeTick: r.timeTick,
+          lastConfirmed: r.lastConfirmed.toString(),
+          txn: r.txnContext ? { txnId: r.txnContext.txnId, keepaliveMs: r.txnContext.keepaliveMs } : undefined,
+        },
+      },
+    };
+  } catch (e) {
+    return { outcome: { $case: 'error', error: toErrorInfo(toStreaming(e)) } };
+  }
+}
+
+/** Decoding failures are the client's fault: INVALID_ARGUMENT, not INNER. */
+function toStreaming(e: unknown): unknown {
+  if (MessageError.is(e)) return new StreamingError('INVALID_ARGUMENT', e.message, { cause: e });
+  return e;
+}
