@@ -1,0 +1,75 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { noopLogger } from '@streamsvc/common';
+import type { Logger } from '@streamsvc/common';
+import { StreamingError } from '@streamsvc/message';
+import type {
+  AssignmentDiscoverRequest,
+  AssignmentDiscoverResponse,
+  PChannelInfo,
+  StreamingCoordAssignmentServiceServer,
+} from '@streamsvc/proto';
+
+import { toFullAssignment } from './topology.js';
+import type { TopologyHub } from './topology.js';
+
+export interface DiscoveryServiceOptions {
+  readonly hub: TopologyHub;
+  /** A client saw a node answer as if it did not own `pchannel` (the balancer may act on it). */
+  readonly onReportedError?: (pchannel: PChannelInfo, error: StreamingError) => void;
+  readonly logger?: Logger;
+}
+
+/**
+ * AssignmentDiscover: each client stream receives the current full topology at once and again after
+ * every change, until either side closes it.
+ */
+export function discoveryService(options: DiscoveryServiceOptions): StreamingCoordAssignmentServiceServer {
+  const log = (options.logger ?? noopLogger).child({ component: 'discovery' });
+  return {
+    assignmentDiscover(call: ServerDuplexStream<AssignmentDiscoverRequest, AssignmentDiscoverResponse>) {
+      const abort = new AbortController();
+      const stop = (): void => abort.abort();
+      call.on('cancelled', stop);
+      call.on('error', stop);
+      call.on('end', () => {
+        stop();
+        call.end();
+      });
+      call.on('data', (request: AssignmentDiscoverRequest) => {
+        const r = request.request;
+        if (r?.$case === 'close') {
+          stop();
+          call.write({ response: { $case: 'close', close: {} } });
+          call.end();
+        } else if (r?.$case === 'reportError' && r.reportError.pchannel) {
+          const e = r.reportError.error;
+          const error = new StreamingError(
+            StreamingError.codeOfNumber(e?.code ?? 0),
+            e?.message ?? 'reported by a client',
+          );
+          log.info({ pchannel: r.reportError.pchannel.name, code: error.code }, 'client reported a wrong-node answer');
+          options.onReportedError?.(r.reportError.pchannel, error);
+        }
+      });
+      void (async () => {
+        let sent = options.hub.current;
+        call.write({ response: { $case: 'fullAssignment', fullAssignment: toFullAssignment(sent) } });
+        while (!abort.signal.aborted) {
+          try {
+            await options.hub.waitNewer(sent.version, abort.signal);
+          } catch {
+            return;
+          }
+          if (abort.signal.aborted) return;
+          if (options.hub.closed) {
+            call.write({ response: { $case: 'close', close: {} } });
+            call.end();
+            return;
+          }
+          sent = options.hub.current;
+          call.write({ response: { $case: 'fullAssignment', fullAssignment: toFullAssignment(sent) } });
+        }
+      })();
+    },
+  };
+}
