@@ -4,6 +4,7 @@ import { isRetriable, noopLogger, systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import { decodeBroadcastMessage, MessageError, STREAMING_ERROR_NUMBERS, StreamingError } from '@streamsvc/message';
 import type { MutableMessage } from '@streamsvc/message';
+import { streamingErrorMetadata } from '@streamsvc/proto';
 import type {
   AppendResult,
   BroadcastRequest,
@@ -17,6 +18,8 @@ export type VChannelAppender = (message: MutableMessage, options: { signal?: Abo
 
 export interface BroadcastServiceOptions {
   readonly append: VChannelAppender;
+  /** The WAL backend's name, so clients parse the result ids with the right codec. */
+  readonly walName: string;
   /** Broadcast ids come from the TSO, so they are unique across restarts. */
   readonly tso: TsoSource;
   /** Give up on a vchannel that keeps failing with retriable errors after this long. Default 60 s. */
@@ -50,13 +53,17 @@ export function broadcastService(options: BroadcastServiceOptions): StreamingCoo
             ),
           );
           log.debug({ broadcastId: String(broadcastId), vchannels: copies.length }, 'broadcast applied');
-          callback(null, { broadcastId, results: new Map(results) });
+          callback(null, { broadcastId, results: new Map(results), walName: options.walName });
         } catch (e) {
           const error = MessageError.is(e) ? new StreamingError('INVALID_ARGUMENT', e.message, { cause: e }) : e;
           const info = StreamingError.is(error)
             ? { code: STREAMING_ERROR_NUMBERS[error.code], message: error.message, retriable: error.retriable }
             : { code: STREAMING_ERROR_NUMBERS.INNER, message: String(error), retriable: true };
-          callback({ code: GrpcStatus.FAILED_PRECONDITION, details: JSON.stringify(info) });
+          callback({
+            code: GrpcStatus.FAILED_PRECONDITION,
+            details: info.message,
+            metadata: streamingErrorMetadata(info),
+          });
         }
       })();
     },

@@ -1,5 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { STREAMING_ERROR_NUMBERS } from '@streamsvc/message';
+import { streamingErrorMetadata } from '@streamsvc/proto';
 import type { AllocTimestampRequest, AllocTimestampResponse, TsoServiceServer } from '@streamsvc/proto';
 import type { TsoSource } from '@streamsvc/tso';
 
@@ -13,7 +15,11 @@ export function tsoService(source: TsoSource): TsoServiceServer {
       const count = call.request.count || 1;
       source.allocate(count).then(
         (first) => callback(null, { first, count }),
-        (e: unknown) => callback({ code: GrpcStatus.UNAVAILABLE, details: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => {
+          const message = e instanceof Error ? e.message : String(e);
+          const info = { code: STREAMING_ERROR_NUMBERS.INNER, message, retriable: true };
+          callback({ code: GrpcStatus.UNAVAILABLE, details: message, metadata: streamingErrorMetadata(info) });
+        },
       );
     },
   };

@@ -86,7 +86,10 @@ export class ConsumeHandler {
         create: { consumerId: `c${consumerIds}`, walName: this.#o.walName, term: wal.term },
       },
     });
-    this.#log.debug({ pchannel: create.pchannel, vchannel: create.vchannel, term: String(wal.term) }, 'consumer created');
+    this.#log.debug(
+      { pchannel: create.pchannel, vchannel: create.vchannel, term: String(wal.term) },
+      'consumer created',
+    );
     void this.#pump(scanner, create.includeTimeTicks, () => wal.available);
   }
 

@@ -1,6 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { StreamingError } from '@streamsvc/message';
+import { streamingErrorMetadata } from '@streamsvc/proto';
 import type {
   AssignRequest,
   AssignResponse,
@@ -17,8 +18,8 @@ import { toErrorInfo } from './wire-errors.js';
 
 /**
  * The manager service: the coordinator assigns and removes pchannels. Failures carry the
- * StreamingError (code, message) JSON-encoded in the gRPC status details so the coordinator can tell
- * IGNORED_OPERATION (stale command, fine) from a real failure.
+ * StreamingErrorInfo in the status's trailing metadata so the coordinator can tell IGNORED_OPERATION
+ * (a stale command, fine) from a real failure.
  */
 export function managerService(manager: WalManager, node: () => NodeInfo): StreamingNodeManagerServiceServer {
   return {
@@ -55,12 +56,12 @@ export function managerService(manager: WalManager, node: () => NodeInfo): Strea
   };
 }
 
-function invalid(message: string): { code: GrpcStatus; details: string } {
+function invalid(message: string): { code: GrpcStatus; details: string; metadata: Metadata } {
   return failure(new StreamingError('INVALID_ARGUMENT', message));
 }
 
-/** A gRPC error whose details are the JSON of the StreamingErrorInfo. */
-export function failure(e: unknown): { code: GrpcStatus; details: string } {
+/** A gRPC error carrying the StreamingErrorInfo in its trailing metadata (see `streamingErrorMetadata`). */
+export function failure(e: unknown): { code: GrpcStatus; details: string; metadata: Metadata } {
   const info = toErrorInfo(e);
-  return { code: GrpcStatus.FAILED_PRECONDITION, details: JSON.stringify(info) };
+  return { code: GrpcStatus.FAILED_PRECONDITION, details: info.message, metadata: streamingErrorMetadata(info) };
 }

@@ -7,6 +7,7 @@
  * Messages travel as the bytes of `streamsvc.message.v1.Message` / `ImmutableMessage` encoded by
  * @streamsvc/message; this package does not depend on it.
  */
+export { STREAMING_ERROR_METADATA_KEY, streamingErrorMetadata, readStreamingErrorMetadata } from './error-metadata.js';
 export {
   AppendOutcome,
   AppendResult,

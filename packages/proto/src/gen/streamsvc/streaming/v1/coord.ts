@@ -73,6 +73,8 @@ export interface BroadcastResponse {
   broadcastId: bigint;
   /** vchannel → where its copy was appended. */
   results: Map<string, AppendResult>;
+  /** The WAL backend the message ids come from (parse them with its codec). */
+  walName: string;
 }
 
 export interface BroadcastResponse_ResultsEntry {
@@ -582,7 +584,7 @@ export const BroadcastRequest: MessageFns<BroadcastRequest> = {
 };
 
 function createBaseBroadcastResponse(): BroadcastResponse {
-  return { broadcastId: 0n, results: new Map() };
+  return { broadcastId: 0n, results: new Map(), walName: "" };
 }
 
 export const BroadcastResponse: MessageFns<BroadcastResponse> = {
@@ -596,6 +598,9 @@ export const BroadcastResponse: MessageFns<BroadcastResponse> = {
     message.results.forEach((value, key) => {
       BroadcastResponse_ResultsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
+    if (message.walName !== "") {
+      writer.uint32(26).string(message.walName);
+    }
     return writer;
   },
 
@@ -631,6 +636,14 @@ export const BroadcastResponse: MessageFns<BroadcastResponse> = {
             }
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.walName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -660,6 +673,7 @@ export const BroadcastResponse: MessageFns<BroadcastResponse> = {
       });
       return m;
     })();
+    message.walName = object.walName ?? "";
     return message;
   },
 };

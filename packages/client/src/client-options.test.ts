@@ -1,0 +1,37 @@
+import { resolveClientOptions } from './client-options.js';
+
+describe('resolveClientOptions', () => {
+  it('fills in defaults', () => {
+    const o = resolveClientOptions({ endpoint: '127.0.0.1:19540' });
+    expect(o.retryBackoff).toEqual({ initialMs: 100, maxMs: 2_000 });
+    expect(o.discoveryBackoff).toEqual({ initialMs: 50, maxMs: 1_000 });
+    expect(o.idCodecs.walNames).toEqual(['kafka', 'memory', 'woodpecker']);
+    expect(o.channelOptions['grpc.max_receive_message_length']).toBe(64 * 1024 * 1024);
+    expect(o.maxBatchMessages).toBe(256);
+  });
+
+  it('lets channel options override the defaults', () => {
+    const o = resolveClientOptions({
+      endpoint: 'node-1:1',
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 7 },
+    });
+    expect(o.channelOptions['grpc.initial_reconnect_backoff_ms']).toBe(7);
+  });
+
+  it.each([
+    [{ endpoint: 'localhost' }, 'endpoint'],
+    [{ endpoint: 'h:0' }, 'endpoint'],
+    [{ endpoint: 'h:70000' }, 'endpoint'],
+    [{ endpoint: 'h:1', maxBatchBytes: 0 }, 'maxBatchBytes'],
+    [{ endpoint: 'h:1', createTimeoutMs: 1.5 }, 'createTimeoutMs'],
+    [{ endpoint: 'h:1', retryBackoff: { initialMs: 10, maxMs: 5 } }, 'retryBackoff'],
+  ])('rejects %j naming %s', (options, name) => {
+    expect(() => resolveClientOptions(options)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(name) }),
+    );
+  });
+
+  it('accepts bracketed IPv6 endpoints', () => {
+    expect(resolveClientOptions({ endpoint: '[::1]:19540' }).endpoint).toBe('[::1]:19540');
+  });
+});

@@ -1,0 +1,308 @@
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { abortReason } from '@streamsvc/common';
+import type { Logger } from '@streamsvc/common';
+import { StreamingError } from '@streamsvc/message';
+import type { MessageIdCodec, MessageIdCodecs } from '@streamsvc/message';
+import type {
+  AppendOutcome,
+  ProduceRequest,
+  ProduceResponse,
+  StreamingNodeHandlerServiceClient,
+} from '@streamsvc/proto';
+
+import { appendResultFromWire } from './append-result.js';
+import type { AppendResult } from './append-result.js';
+import { errorFromWire, toStreamingError } from './errors.js';
+import type { PChannelAssignment } from './topology.js';
+
+type ProduceCall = ClientDuplexStream<ProduceRequest, ProduceResponse>;
+
+/** What one producer stream needs. */
+export interface ProducerStreamOptions {
+  readonly client: StreamingNodeHandlerServiceClient;
+  /** The pchannel, its owner and the term the stream is created under. */
+  readonly assignment: PChannelAssignment;
+  readonly idCodecs: MessageIdCodecs;
+  readonly logger: Logger;
+  /** Coalescing limits of one produce request. */
+  readonly maxBatchBytes: number;
+  readonly maxBatchMessages: number;
+  /** How long the node may take to answer `create` before the attempt counts as failed. */
+  readonly createTimeoutMs: number;
+}
+
+interface Entry {
+  readonly bytes: Buffer;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+  /** Removes the abort listener. */
+  readonly cleanup: () => void;
+  sent: boolean;
+  settled: boolean;
+}
+
+/**
+ * One `Produce` stream to the node owning a pchannel, under one term. Appends issued in the same tick
+ * are coalesced into one request (up to the batch limits); requests are tagged with ids and the node
+ * answers them in completion order. Once the stream fails (transport error, `close { error }`, a
+ * wrong-node outcome) it is {@link broken}: it fails every unanswered append with the cause and the
+ * owner ({@link Producer}) opens a new one.
+ */
+export class ProducerStream {
+  readonly assignment: PChannelAssignment;
+  readonly #o: ProducerStreamOptions;
+  readonly #log: Logger;
+  readonly #call: ProduceCall;
+  readonly #pending = new Map<bigint, Entry[]>();
+  #queue: Entry[] = [];
+  #flushScheduled = false;
+  #nextRequestId = 1n;
+  #codec: MessageIdCodec | undefined;
+  #failure: StreamingError | undefined;
+  #closing = false;
+  #opened: ((error?: unknown) => void) | undefined;
+
+  private constructor(options: ProducerStreamOptions) {
+    this.#o = options;
+    this.assignment = options.assignment;
+    this.#log = options.logger.child({
+      component: 'producer',
+      pchannel: options.assignment.pchannel,
+      term: String(options.assignment.term),
+      node: options.assignment.node.address,
+    });
+    this.#call = options.client.produce();
+    this.#call.on('data', (r: ProduceResponse) => this.#onResponse(r));
+    this.#call.on('error', (e: Error) => this.#fail(toStreamingError(e, `producer stream to ${this.#where()}`)));
+    this.#call.on('status', () =>
+      this.#fail(
+        new StreamingError('INNER', `the producer stream to ${this.#where()} ended`, {
+          details: { pchannel: this.assignment.pchannel },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Opens the stream and waits for the node to accept `create { pchannel, term }`.
+   * @throws StreamingError what the node answered (e.g. UNMATCHED_CHANNEL_TERM, CHANNEL_NOT_EXIST), a
+   *   retriable transport error, INNER after `createTimeoutMs`, or UNKNOWN when no message-id codec
+   *   knows the node's WAL.
+   */
+  static open(options: ProducerStreamOptions): Promise<ProducerStream> {
+    const stream = new ProducerStream(options);
+    return new Promise<ProducerStream>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          stream.#fail(
+            new StreamingError(
+              'INNER',
+              `${stream.#where()} did not answer create-producer in ${options.createTimeoutMs} ms`,
+            ),
+          ),
+        options.createTimeoutMs,
+      );
+      stream.#opened = (error) => {
+        clearTimeout(timer);
+        stream.#opened = undefined;
+        if (error === undefined) resolve(stream);
+        else reject(error);
+      };
+      const { pchannel, term } = options.assignment;
+      stream.#call.write({ request: { $case: 'create', create: { pchannel, term } } });
+    });
+  }
+
+  /** True once the stream cannot take appends any more (failed or closing). */
+  get broken(): boolean {
+    return this.#failure !== undefined || this.#closing;
+  }
+
+  /**
+   * Appends one encoded message.
+   * @throws StreamingError the outcome's error, or the stream's failure; the abort reason on abort
+   *   (after the request was sent the message may still be written).
+   */
+  append(bytes: Buffer, signal?: AbortSignal): Promise<AppendResult> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closing) return Promise.reject(this.#retired());
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<AppendResult>((resolve, reject) => {
+      const onAbort = (): void => settle(() => reject(abortReason(signal!)));
+      const entry: Entry = {
+        bytes,
+        sent: false,
+        settled: false,
+        resolve: (result) => settle(() => resolve(result)),
+        reject: (error) => settle(() => reject(error)),
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      const settle = (action: () => void): void => {
+        if (entry.settled) return;
+        entry.settled = true;
+        entry.cleanup();
+        action();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(entry);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  /**
+   * Retires the stream: no new appends; `close {}` tells the node to answer what it has and end.
+   * Appends in flight still complete.
+   */
+  close(): void {
+    this.#retire(this.#retired());
+  }
+
+  /**
+   * Ends the stream now: unsent appends fail with `error`, sent ones with `sentError` (their outcome is
+   * unknown), and the call is cancelled.
+   */
+  destroy(error: StreamingError, sentError: StreamingError): void {
+    this.#failQueued(error);
+    for (const batch of this.#pending.values()) for (const e of batch) e.reject(sentError);
+    this.#pending.clear();
+    this.#fail(error);
+    this.#call.cancel();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#failure !== undefined || this.#closing) return;
+    const queue = this.#queue.filter((e) => !e.settled);
+    this.#queue = [];
+    let i = 0;
+    while (i < queue.length) {
+      const batch: Entry[] = [];
+      let bytes = 0;
+      while (i < queue.length && batch.length < this.#o.maxBatchMessages) {
+        const next = queue[i]!;
+        if (batch.length > 0 && bytes + next.bytes.byteLength > this.#o.maxBatchBytes) break;
+        batch.push(next);
+        bytes += next.bytes.byteLength;
+        i++;
+      }
+      const requestId = this.#nextRequestId++;
+      for (const e of batch) e.sent = true;
+      this.#pending.set(requestId, batch);
+      this.#call.write({ request: { $case: 'produce', produce: { requestId, messages: batch.map((e) => e.bytes) } } });
+    }
+  }
+
+  #onResponse(response: ProduceResponse): void {
+    const r = response.response;
+    switch (r?.$case) {
+      case 'create':
+        this.#onCreated(r.create.walName, r.create.term);
+        return;
+      case 'produce': {
+        const batch = this.#pending.get(r.produce.requestId);
+        if (batch === undefined) return; // not ours (a protocol slip): nothing waits for it
+        this.#pending.delete(r.produce.requestId);
+        this.#complete(batch, r.produce.outcomes);
+        if (this.#closing && this.#pending.size === 0) this.#call.cancel();
+        return;
+      }
+      case 'close':
+        this.#fail(
+          r.close.error === undefined
+            ? new StreamingError('ON_SHUTDOWN', `${this.#where()} closed the producer stream`)
+            : errorFromWire(r.close.error, `producer stream to ${this.#where()}`),
+        );
+        return;
+      case undefined:
+        return;
+    }
+  }
+
+  #onCreated(walName: string, term: bigint): void {
+    if (this.#opened === undefined) return;
+    if (!this.#o.idCodecs.has(walName)) {
+      const known = this.#o.idCodecs.walNames.join(', ') || '(none)';
+      this.#fail(
+        new StreamingError(
+          'UNKNOWN',
+          `${this.#where()} runs wal "${walName}", which has no message-id codec in this client (known: ${known}); pass idCodecs`,
+          { retriable: false },
+        ),
+      );
+      return;
+    }
+    this.#codec = this.#o.idCodecs.get(walName);
+    this.#log.debug({ walName, nodeTerm: String(term) }, 'producer stream created');
+    this.#opened(undefined);
+  }
+
+  #complete(batch: readonly Entry[], outcomes: readonly AppendOutcome[]): void {
+    if (outcomes.length !== batch.length) {
+      const error = new StreamingError(
+        'UNKNOWN',
+        `${this.#where()} answered ${outcomes.length} outcomes for a request of ${batch.length} messages`,
+        { retriable: false },
+      );
+      for (const e of batch) e.reject(error);
+      return;
+    }
+    batch.forEach((entry, i) => {
+      const o = outcomes[i]!.outcome;
+      if (o?.$case === 'ok') {
+        try {
+          entry.resolve(appendResultFromWire(o.ok, this.#codec!));
+        } catch (e) {
+          entry.reject(e);
+        }
+        return;
+      }
+      const error = errorFromWire(o?.error, `append to ${this.#where()}`);
+      // The node no longer serves the pchannel under this term: later appends must go elsewhere, while
+      // the ones in flight still get their real outcomes (failing them early would invite duplicates).
+      if (StreamingError.isWrongNode(error)) this.#retire(error);
+      entry.reject(error);
+    });
+  }
+
+  /** Marks the stream failed (first cause wins) and fails everything unanswered with it. */
+  #fail(error: StreamingError): void {
+    if (this.#failure === undefined) {
+      this.#failure = error;
+      if (!this.#closing) this.#log.debug({ err: error }, 'producer stream failed');
+    }
+    this.#opened?.(this.#failure);
+    this.#failQueued(this.#failure);
+    for (const batch of this.#pending.values()) for (const e of batch) e.reject(this.#failure);
+    this.#pending.clear();
+    if (!this.#call.writableEnded && !this.#call.destroyed) this.#call.end();
+  }
+
+  /** Takes no more appends (queued ones fail with `reason`); ends once the node answered the rest. */
+  #retire(reason: StreamingError): void {
+    if (this.#closing || this.#failure !== undefined) return;
+    this.#closing = true;
+    this.#failQueued(reason);
+    if (this.#pending.size === 0) {
+      this.#call.cancel();
+    } else if (!this.#call.writableEnded && !this.#call.destroyed) {
+      this.#call.write({ request: { $case: 'close', close: {} } });
+      this.#call.end();
+    }
+  }
+
+  #failQueued(error: StreamingError): void {
+    for (const e of this.#queue) e.reject(error);
+    this.#queue = [];
+  }
+
+  #retired(): StreamingError {
+    return new StreamingError('INNER', `the producer stream to ${this.#where()} was retired`);
+  }
+
+  #where(): string {
+    return `${this.assignment.node.address} (${this.assignment.pchannel}@t${this.assignment.term})`;
+  }
+}

@@ -1,0 +1,272 @@
+import { CloseOnce } from '@streamsvc/common';
+import type { CallOptions, Logger } from '@streamsvc/common';
+import { encodeMessage, isTxnBodyMessageType, StreamingError, toPChannel } from '@streamsvc/message';
+import type { BroadcastMutableMessage, MutableMessage } from '@streamsvc/message';
+
+import type { AppendResult } from './append-result.js';
+import { ChannelPool } from './channel-pool.js';
+import { resolveClientOptions } from './client-options.js';
+import type { ResolvedClientOptions, StreamingClientOptions } from './client-options.js';
+import { CoordinatorCalls } from './coordinator-calls.js';
+import type { BroadcastResult } from './coordinator-calls.js';
+import { Discovery } from './discovery.js';
+import { clientClosedError, toStreamingError } from './errors.js';
+import { Producer } from './producer.js';
+import { Subscription } from './subscription.js';
+import type { SubscribeOptions } from './subscription.js';
+import { isTopologyReady } from './topology.js';
+import type { TopologySnapshot } from './topology.js';
+import { TopologyWatcher } from './topology-watcher.js';
+import { Txn } from './txn.js';
+import type { TxnOptions } from './txn.js';
+
+/** Options of {@link StreamingClient.appendMany}. */
+export interface AppendManyOptions extends CallOptions {
+  /** Keepalive of the wrapping transaction; 0 or absent: the server's default. */
+  readonly keepaliveMs?: number;
+}
+
+/** The outcome of {@link StreamingClient.appendMany}. */
+export interface AppendManyResult {
+  /** The wrapping transaction. */
+  readonly txnId: bigint;
+  /** Where each message landed, in the order given (readers see them at the commit's time tick). */
+  readonly results: readonly AppendResult[];
+  /** Where the CommitTxn landed: the point at which all messages became visible. */
+  readonly commit: AppendResult;
+}
+
+/**
+ * The streaming client: learns the topology from the endpoint's discovery stream, routes every append
+ * to the node that owns its vchannel's pchannel, retries across migrations and failures, and reads
+ * vchannels with resumable, in-order subscriptions.
+ *
+ * ```ts
+ * await using client = await StreamingClient.connect({ endpoint: '127.0.0.1:19540' });
+ * await client.waitReady({ signal: AbortSignal.timeout(10_000) });
+ * const { id } = await client.append(MessageBuilder.data(bytes).vchannel(v).build());
+ * for await (const m of client.subscribe({ vchannel: v, from: 'earliest' })) console.log(m.id.toString());
+ * ```
+ */
+export class StreamingClient implements AsyncDisposable {
+  readonly #o: ResolvedClientOptions;
+  readonly #log: Logger;
+  readonly #pool: ChannelPool;
+  readonly #watcher: TopologyWatcher;
+  readonly #discovery: Discovery;
+  readonly #producer: Producer;
+  readonly #calls: CoordinatorCalls;
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #closeOnce = new CloseOnce();
+
+  /** Wires the parts; no I/O. Use {@link StreamingClient.connect}. */
+  private constructor(options: ResolvedClientOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'streaming-client' });
+    this.#pool = new ChannelPool(options.credentials, options.channelOptions);
+    this.#watcher = new TopologyWatcher(options.clock);
+    this.#discovery = new Discovery({
+      endpoint: options.endpoint,
+      pool: this.#pool,
+      watcher: this.#watcher,
+      clock: options.clock,
+      logger: options.logger,
+      backoff: options.discoveryBackoff,
+    });
+    this.#producer = new Producer({
+      pool: this.#pool,
+      watcher: this.#watcher,
+      discovery: this.#discovery,
+      idCodecs: options.idCodecs,
+      logger: options.logger,
+      backoff: options.retryBackoff,
+      maxBatchBytes: options.maxBatchBytes,
+      maxBatchMessages: options.maxBatchMessages,
+      createTimeoutMs: options.createTimeoutMs,
+    });
+    this.#calls = new CoordinatorCalls({
+      endpoint: options.endpoint,
+      pool: this.#pool,
+      watcher: this.#watcher,
+      logger: options.logger,
+      backoff: options.retryBackoff,
+      callTimeoutMs: options.callTimeoutMs,
+      isClosed: () => this.#closeOnce.started,
+    });
+  }
+
+  /**
+   * Creates a client and opens its discovery stream to `endpoint`. Resolves at once: an unreachable
+   * endpoint is retried in the background (see {@link waitReady}).
+   * @throws StreamingError INVALID_ARGUMENT for bad options.
+   */
+  static async connect(options: StreamingClientOptions): Promise<StreamingClient> {
+    const client = new StreamingClient(resolveClientOptions(options));
+    client.#discovery.start();
+    client.#log.debug({ endpoint: options.endpoint }, 'connecting');
+    return Promise.resolve(client);
+  }
+
+  /** The newest topology snapshot (version {-1, -1} and nothing assigned before the first arrives). */
+  topology(): TopologySnapshot {
+    return this.#watcher.current;
+  }
+
+  /**
+   * Resolves with the topology once a snapshot arrived in which every pchannel has an owner.
+   * @throws the abort reason on abort; StreamingError ON_SHUTDOWN when the client closes first.
+   */
+  async waitReady(options: CallOptions = {}): Promise<TopologySnapshot> {
+    const ready = await this.#watcher.wait((t) => (isTopologyReady(t) ? t : undefined), { signal: options.signal });
+    return ready!;
+  }
+
+  /**
+   * Appends `message` to its vchannel. Retriable failures (the pchannel moved or is moving, the node is
+   * down or shutting down, transport errors) are retried after a newer topology or a backoff pause, so a
+   * migration costs only latency. A retried append is **at-least-once**: if the first attempt was
+   * written but its answer lost, the message is stored twice.
+   * @throws StreamingError a non-retriable error with the server's code and text (e.g. VCHANNEL_DROPPED,
+   *   INVALID_ARGUMENT, TRANSACTION_EXPIRED), INVALID_ARGUMENT for a message without a vchannel or on a
+   *   pchannel the cluster does not have, ON_SHUTDOWN when the client is closed, OUTCOME_UNKNOWN when it
+   *   closed mid-flight. On abort: the abort reason, and the outcome is unknown (the message may have
+   *   been written).
+   */
+  append(message: MutableMessage, options: CallOptions = {}): Promise<AppendResult> {
+    let pchannel: string;
+    let bytes: Buffer;
+    try {
+      if (this.#closeOnce.started) throw clientClosedError();
+      const vchannel = message.vchannel;
+      if (vchannel === undefined) {
+        throw new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel to append to`);
+      }
+      pchannel = toPChannel(vchannel);
+      const encoded = encodeMessage(message);
+      bytes = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    } catch (e) {
+      return Promise.reject(toStreamingError(e, 'append'));
+    }
+    return this.#producer.append(pchannel, bytes, options.signal);
+  }
+
+  /**
+   * Appends several messages to one vchannel atomically: BeginTxn, the messages in order (one after the
+   * other, so the transaction keeps their order), CommitTxn. Readers see all of them at the commit's
+   * time tick, or none. On failure the transaction is rolled back (best effort; the server also expires
+   * it after its keepalive).
+   * @throws StreamingError INVALID_ARGUMENT for an empty list, a message on another vchannel or of a type
+   *   that cannot be in a transaction (Insert, Delete and Data can); else like {@link append} and
+   *   {@link Txn.commit}. On abort: the abort reason (nothing is visible unless the commit was written).
+   */
+  async appendMany(
+    vchannel: string,
+    messages: readonly MutableMessage[],
+    options: AppendManyOptions = {},
+  ): Promise<AppendManyResult> {
+    if (messages.length === 0) throw new StreamingError('INVALID_ARGUMENT', 'appendMany needs at least one message');
+    messages.forEach((m, i) => {
+      if (m.vchannel !== vchannel) {
+        throw new StreamingError(
+          'INVALID_ARGUMENT',
+          `message ${i} is on ${m.vchannel ?? '(no vchannel)'}, not ${vchannel}`,
+        );
+      }
+      if (!isTxnBodyMessageType(m.type)) {
+        throw new StreamingError(
+          'INVALID_ARGUMENT',
+          `message ${i} is ${m.typeName}, which cannot be part of a transaction`,
+        );
+      }
+    });
+    const txn = await this.txn({ vchannel, keepaliveMs: options.keepaliveMs ?? 0, signal: options.signal });
+    try {
+      const results: AppendResult[] = [];
+      for (const m of messages) results.push(await txn.append(m, { signal: options.signal }));
+      const commit = await txn.commit({ signal: options.signal });
+      return { txnId: txn.txnId, results, commit };
+    } catch (e) {
+      if (txn.state === 'open') {
+        void txn.rollback({ signal: AbortSignal.timeout(this.#o.createTimeoutMs) }).catch((err: unknown) => {
+          this.#log.debug({ err: toStreamingError(err, 'rollback') }, 'rollback of a failed appendMany failed');
+        });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a transaction on `vchannel` (appends BeginTxn; the server assigns the txn id).
+   * @throws StreamingError like {@link append}; the abort reason on abort.
+   */
+  async txn(options: TxnOptions): Promise<Txn> {
+    return Txn.begin(options, (message, signal) => this.append(message, { signal }), this.#o.logger);
+  }
+
+  /**
+   * Subscribes to a vchannel. Iterate the result with `for await`; see {@link Subscription} for the
+   * delivery guarantees (strict time-tick order, no gap and no duplicate across reconnects).
+   * @throws StreamingError INVALID_ARGUMENT for a malformed vchannel; ON_SHUTDOWN when the client is closed.
+   */
+  subscribe(options: SubscribeOptions): Subscription {
+    if (this.#closeOnce.started) throw clientClosedError();
+    const subscription = new Subscription(
+      {
+        pool: this.#pool,
+        watcher: this.#watcher,
+        discovery: this.#discovery,
+        idCodecs: this.#o.idCodecs,
+        logger: this.#o.logger,
+        backoff: this.#o.retryBackoff,
+        createTimeoutMs: this.#o.createTimeoutMs,
+        onClosed: (s) => this.#subscriptions.delete(s),
+      },
+      options,
+    );
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /**
+   * Appends one message atomically to every vchannel its broadcast header names, through the
+   * coordinator's broadcaster. Retried like {@link append} (at-least-once).
+   * @throws StreamingError the coordinator's error (e.g. RESOURCE_ACQUIRED is retried, INVALID_ARGUMENT
+   *   is not); the abort reason on abort (outcome unknown).
+   */
+  broadcast(message: BroadcastMutableMessage, options: CallOptions = {}): Promise<BroadcastResult> {
+    if (this.#closeOnce.started) return Promise.reject(clientClosedError());
+    return this.#calls.broadcast(message, options.signal);
+  }
+
+  /**
+   * A fresh timestamp from the cluster's TSO: every message appended after this resolves gets a larger
+   * time tick.
+   * @throws StreamingError a non-retriable TSO error; the abort reason on abort.
+   */
+  allocateTimestamp(options: CallOptions = {}): Promise<bigint> {
+    if (this.#closeOnce.started) return Promise.reject(clientClosedError());
+    return this.#calls.allocateTimestamp(options.signal);
+  }
+
+  /**
+   * Closes every subscription (their iterators finish), fails pending appends (ON_SHUTDOWN, or
+   * OUTCOME_UNKNOWN for those already sent), closes the discovery stream and every gRPC channel.
+   * Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    return this.#closeOnce.run(async () => {
+      await Promise.all([...this.#subscriptions].map((s) => s.close()));
+      this.#producer.close();
+      this.#calls.close();
+      this.#watcher.close(clientClosedError());
+      await this.#discovery.close();
+      this.#pool.close();
+      this.#log.debug('closed');
+    });
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,110 @@
+import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { decodeBroadcastMessage } from '@streamsvc/message';
+import type { MutableMessage } from '@streamsvc/message';
+import type {
+  AllocTimestampRequest,
+  AllocTimestampResponse,
+  AppendResult,
+  AssignmentDiscoverRequest,
+  AssignmentDiscoverResponse,
+  BroadcastRequest,
+  BroadcastResponse,
+  FullAssignment,
+  ReportAssignmentError,
+  StreamingCoordAssignmentServiceServer,
+  StreamingCoordBroadcastServiceServer,
+  TsoServiceServer,
+} from '@streamsvc/proto';
+
+/** What the fake coordinator needs from its cluster. */
+export interface CoordinatorEnv {
+  snapshot(): FullAssignment;
+  /** Appends a message directly to its vchannel's log (the broadcaster's per-vchannel append). */
+  appendDirect(message: MutableMessage): AppendResult;
+  tso(): bigint;
+}
+
+/**
+ * The coordinator services of the fake: AssignmentDiscover (a full snapshot on open and on every
+ * {@link publish}; report_error recorded; close answered), Broadcast and AllocTimestamp.
+ */
+export class FakeCoordinator {
+  readonly reports: ReportAssignmentError[] = [];
+  readonly #env: CoordinatorEnv;
+  readonly #streams = new Set<ServerDuplexStream<AssignmentDiscoverRequest, AssignmentDiscoverResponse>>();
+  #nextBroadcastId = 1n;
+
+  constructor(env: CoordinatorEnv) {
+    this.#env = env;
+  }
+
+  /** Number of discovery streams open. */
+  get discoveryStreams(): number {
+    return this.#streams.size;
+  }
+
+  /** Sends the current snapshot to every discovery stream. */
+  publish(): void {
+    const full = this.#env.snapshot();
+    for (const call of this.#streams) call.write({ response: { $case: 'fullAssignment', fullAssignment: full } });
+  }
+
+  assignmentService(): StreamingCoordAssignmentServiceServer {
+    return {
+      assignmentDiscover: (call) => {
+        this.#streams.add(call);
+        call.write({ response: { $case: 'fullAssignment', fullAssignment: this.#env.snapshot() } });
+        const drop = (): void => {
+          this.#streams.delete(call);
+        };
+        call.on('data', (req: AssignmentDiscoverRequest) => {
+          const r = req.request;
+          if (r?.$case === 'reportError') this.reports.push(r.reportError);
+          if (r?.$case === 'close') {
+            drop();
+            call.write({ response: { $case: 'close', close: {} } });
+            call.end();
+          }
+        });
+        call.on('end', () => {
+          drop();
+          if (!call.writableEnded) call.end();
+        });
+        call.on('error', drop);
+        call.on('cancelled', drop);
+      },
+    };
+  }
+
+  broadcastService(): StreamingCoordBroadcastServiceServer {
+    return {
+      broadcast: (call: ServerUnaryCall<BroadcastRequest, BroadcastResponse>, cb: sendUnaryData<BroadcastResponse>) => {
+        let messages: MutableMessage[];
+        try {
+          messages = decodeBroadcastMessage(call.request.message).splitIntoMutableMessages();
+        } catch (e) {
+          cb({ code: status.INVALID_ARGUMENT, details: String(e) });
+          return;
+        }
+        const results = new Map<string, AppendResult>();
+        for (const m of messages) results.set(m.vchannel!, this.#env.appendDirect(m));
+        cb(null, { broadcastId: this.#nextBroadcastId++, results, walName: 'memory' });
+      },
+    };
+  }
+
+  tsoService(): TsoServiceServer {
+    return {
+      allocTimestamp: (
+        call: ServerUnaryCall<AllocTimestampRequest, AllocTimestampResponse>,
+        cb: sendUnaryData<AllocTimestampResponse>,
+      ) => {
+        const count = Math.max(1, call.request.count);
+        const first = this.#env.tso();
+        for (let i = 1; i < count; i++) this.#env.tso();
+        cb(null, { first, count });
+      },
+    };
+  }
+}
