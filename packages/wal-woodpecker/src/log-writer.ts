@@ -1,0 +1,428 @@
+import { abortReason } from '@streamsvc/common';
+import type { Clock, Logger } from '@streamsvc/common';
+import type { MessageEnvelope, MessageId } from '@streamsvc/message';
+import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+
+import { encodeBlock, entryCrc, recordBytes } from './block-codec.js';
+import type { EncodedEntry } from './block-codec.js';
+import type { WoodpeckerSettings } from './config.js';
+import { encodeEntry } from './entry-codec.js';
+import { EntryQueue, failEntry, resolveEntry } from './entry-queue.js';
+import type { PendingEntry } from './entry-queue.js';
+import { fencedError } from './errors.js';
+import { InFlightBudget } from './in-flight-budget.js';
+import type { LogClaim, LogMeta, SegmentMeta } from './log-meta.js';
+import { woodpeckerMessageIds } from './message-ids.js';
+import { ActiveSegment, openSegment, recordedEnd, sealSegment, settleBlock } from './segment-steps.js';
+import type { CutBlock } from './segment-steps.js';
+import type { BlockSink, SegmentStore } from './segment-store.js';
+import { FlushTimer } from './flush-timer.js';
+import type { LogTail } from './tail-hub.js';
+
+/** What a writer is built from: the result of a read-write open (see `openLogWriter`). */
+export interface WriterInit {
+  readonly pchannel: string;
+  readonly claim: LogClaim;
+  readonly meta: LogMeta;
+  readonly store: SegmentStore;
+  readonly settings: WoodpeckerSettings;
+  readonly tail: LogTail;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The active segment the open created, and its sink. */
+  readonly segment: SegmentMeta;
+  readonly sink: BlockSink;
+}
+
+type Phase = 'open' | 'rolling' | 'repairing' | 'resolving' | 'fenced' | 'broken';
+
+/**
+ * The single writer of one log under one claim: batches appends into blocks (group commit), writes
+ * them through the medium's sink (one at a time locally, pipelined to object storage), acknowledges
+ * strictly in block order, rolls segments, and stops for good once fenced.
+ *
+ * - Batching: local mode cuts the next block as soon as the previous write returned (no timer: an
+ *   idle append pays one sync); object mode when the oldest entry waited `flushIntervalMs` or the
+ *   block is full.
+ * - Failure: the first failed block poisons every later one. FENCED rejects all. Other failures
+ *   repair the segment (local: cut back to what was acknowledged; object: fence the first free slot,
+ *   counting blocks that did land), complete it and continue in a new segment; appends whose fate is
+ *   decided get success or UNAVAILABLE ("not written"), the rest OUTCOME_UNKNOWN.
+ */
+export class LogWriter {
+  readonly #i: WriterInit;
+  readonly #token = {};
+  readonly #queue = new EntryQueue();
+  readonly #inflight: CutBlock[] = [];
+  readonly #budget: InFlightBudget;
+  #segment: ActiveSegment | undefined;
+  #lastSegmentId: number;
+  #phase: Phase = 'open';
+  #fenceError: WalError | undefined;
+  #closing = false;
+  #due = false;
+  readonly #timer: FlushTimer;
+  #pumpQueued = false;
+  #transition: Promise<void> | undefined;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(init: WriterInit) {
+    this.#i = init;
+    this.#budget = new InFlightBudget(init.settings.maxInFlightBytes, init.settings.maxInFlightWaitMs, init.clock);
+    this.#timer = new FlushTimer(init.clock, init.settings.flushIntervalMs, () => {
+      this.#due = true;
+      this.#pump();
+    });
+    this.#segment = new ActiveSegment(init.segment, init.sink, init.clock.nowMs());
+    this.#lastSegmentId = init.segment.segmentId;
+    init.tail.register(this.#token, { segmentId: init.segment.segmentId, lastEntryId: -1 });
+  }
+
+  /** The segment being written (or last written), and its last acknowledged entry. */
+  get position(): { readonly segmentId: number; readonly lastEntryId: number } {
+    return { segmentId: this.#lastSegmentId, lastEntryId: this.#segment?.acked.lastEntryId ?? -1 };
+  }
+
+  /** The claim this writer acts under. */
+  get claim(): LogClaim {
+    return this.#i.claim;
+  }
+
+  /** The FENCED error once a newer writer took over; undefined while this writer may write. */
+  get fenceError(): WalError | undefined {
+    return this.#fenceError;
+  }
+
+  /** Bytes of entries accepted and not yet durable. */
+  get inFlightBytes(): number {
+    return this.#budget.used;
+  }
+
+  /**
+   * Appends one message; resolves with its id once its block and every earlier one are durable.
+   * @throws {WalError} CLOSED; FENCED; INVALID_ARGUMENT (unstorable message or larger than the in-flight
+   *   cap); UNAVAILABLE (no in-flight room in time, or the storage failed before the entry was written).
+   * Abort: before the entry is in a block, rejects with the reason and nothing is written; after, with
+   *   OUTCOME_UNKNOWN while the write goes on.
+   */
+  append(message: MessageEnvelope, signal: AbortSignal | undefined): Promise<MessageId> {
+    // Not an async function: the common path (room in the budget) enqueues synchronously and hands out
+    // the entry's own promise, without the extra promise hops an async wrapper would add per append.
+    try {
+      const { pchannel, settings } = this.#i;
+      if (this.#closing) throw WalError.closed(`append on pchannel "${pchannel}"`);
+      if (signal?.aborted) throw abortReason(signal);
+      if (this.#fenceError !== undefined) throw this.#fenceError;
+      const bytes = encodeEntry(message, pchannel);
+      const size = recordBytes(bytes.byteLength);
+      if (size > settings.maxInFlightBytes) {
+        throw new WalError(
+          WalErrorCode.INVALID_ARGUMENT,
+          `append on pchannel "${pchannel}": an entry of ${size} bytes exceeds maxInFlightBytes (${settings.maxInFlightBytes})`,
+        );
+      }
+      if (this.#budget.tryAcquire(size)) return this.#enqueue(bytes, size, signal);
+      return this.#budget.acquire(size, `append on pchannel "${pchannel}"`, signal).then(() => {
+        if (this.#closing || this.#fenceError !== undefined) {
+          this.#budget.release(size);
+          throw this.#fenceError ?? WalError.closed(`append on pchannel "${pchannel}"`);
+        }
+        return this.#enqueue(bytes, size, signal);
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #enqueue(bytes: Uint8Array, size: number, signal: AbortSignal | undefined): Promise<MessageId> {
+    const crc = entryCrc(bytes);
+    return new Promise<MessageId>((resolve, reject) => {
+      const entry: PendingEntry = { bytes, crc, size, state: 'queued', resolve, reject, detach: undefined };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.#abort(entry, signal);
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#queue.push(entry);
+      this.#schedule();
+    });
+  }
+
+  /**
+   * Stops accepting appends, writes what was accepted, completes the active segment in the metadata
+   * (so the next owner need not recover it) and releases the medium. Idempotent per writer.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#due = true;
+    this.#schedule();
+    await new Promise<void>((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+    this.#timer.disarm();
+    const segment = this.#segment;
+    this.#segment = undefined;
+    if (segment !== undefined) {
+      const done =
+        this.#phase === 'open'
+          ? await this.#i.meta.completeSegment(segment.meta, segment.acked, this.#i.claim).catch(() => undefined)
+          : undefined;
+      await (done !== undefined ? segment.sink.finish(segment.acked) : segment.sink.close());
+    }
+    this.#i.tail.unregister(this.#token);
+  }
+
+  #abort(entry: PendingEntry, signal: AbortSignal): void {
+    if (entry.state === 'queued') {
+      this.#queue.cancel(entry);
+      this.#budget.release(entry.size);
+      failEntry(entry, abortReason(signal));
+    } else if (entry.state === 'cut') {
+      failEntry(
+        entry,
+        new WalError(
+          WalErrorCode.OUTCOME_UNKNOWN,
+          `append on pchannel "${this.#i.pchannel}" aborted while its block was being written; it may be durable`,
+          { cause: abortReason(signal) },
+        ),
+      );
+    }
+  }
+
+  #schedule(): void {
+    const s = this.#i.settings;
+    if (this.#phase === 'broken') return this.#maybeTransition();
+    if (this.#phase !== 'open' || this.#inflight.length >= s.parallelWrites) return;
+    const full = this.#queue.bytes >= s.maxBlockBytes || this.#queue.count >= s.maxBlockEntries;
+    if (s.flushIntervalMs === 0 || this.#due || full) {
+      // A microtask, not a timer: appends issued in the same turn join one block, at no latency cost.
+      if (this.#pumpQueued) return;
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
+    } else {
+      this.#timer.arm();
+    }
+  }
+
+  #pump(): void {
+    const s = this.#i.settings;
+    while (this.#phase === 'open' && this.#queue.count > 0 && this.#inflight.length < s.parallelWrites) {
+      const full = this.#queue.bytes >= s.maxBlockBytes || this.#queue.count >= s.maxBlockEntries;
+      if (s.flushIntervalMs > 0 && !this.#due && !full) break;
+      if (!this.#closing && this.#rollDue()) {
+        this.#phase = 'rolling';
+        break;
+      }
+      this.#cutAndWrite();
+    }
+    if (this.#queue.count === 0) {
+      this.#due = false;
+      this.#timer.disarm();
+    } else if (this.#phase === 'open' && s.flushIntervalMs > 0 && !this.#due) {
+      this.#timer.arm();
+    }
+    this.#maybeTransition();
+    this.#checkIdle();
+  }
+
+  #rollDue(): boolean {
+    const segment = this.#segment!;
+    const s = this.#i.settings;
+    if (segment.nextBlockNo === 0) return false;
+    return (
+      segment.bytes >= s.segmentMaxBytes ||
+      segment.nextBlockNo >= s.segmentMaxBlocks ||
+      this.#i.clock.nowMs() - segment.openedMs >= s.segmentMaxAgeMs
+    );
+  }
+
+  #cutAndWrite(): void {
+    const segment = this.#segment!;
+    const s = this.#i.settings;
+    const entries = this.#queue.take(s.maxBlockEntries, s.maxBlockBytes);
+    if (entries.length === 0) return;
+    const blockNo = segment.nextBlockNo;
+    const firstEntryId = segment.nextEntryId;
+    const buf = encodeBlock({ segmentId: segment.meta.segmentId, blockNo, firstEntryId }, entries as EncodedEntry[]);
+    let budgetBytes = 0;
+    for (const e of entries) {
+      budgetBytes += e.size;
+      e.bytes = undefined;
+    }
+    segment.nextBlockNo++;
+    segment.nextEntryId += entries.length;
+    segment.bytes += buf.byteLength;
+    const block: CutBlock = {
+      segment,
+      blockNo,
+      firstEntryId,
+      entries,
+      blockBytes: buf.byteLength,
+      budgetBytes,
+      outcome: undefined,
+    };
+    this.#inflight.push(block);
+    segment.sink.writeBlock(blockNo, buf).then(
+      (outcome) => this.#settle(block, outcome),
+      (error: unknown) => this.#settle(block, { failed: error }),
+    );
+  }
+
+  #settle(block: CutBlock, outcome: CutBlock['outcome']): void {
+    block.outcome = outcome;
+    // Acknowledge strictly in block order: a block is acked only once every earlier one is.
+    while (this.#phase === 'open' || this.#phase === 'rolling') {
+      const head = this.#inflight[0];
+      if (head?.outcome === undefined) break;
+      if (head.outcome === 'durable') {
+        this.#inflight.shift();
+        this.#ack(head);
+        continue;
+      }
+      if (head.outcome === 'fenced-after-write') {
+        // Durable, but a fence appeared: whether the new writer counted it, its recorded end says.
+        this.#phase = 'resolving';
+      } else if (WalError.is(head.outcome.failed, WalErrorCode.FENCED)) {
+        // Definitely not written (a fence was in place first), and so is every later block: they sit
+        // behind the fence even if their uploads land.
+        this.#fence(head.outcome.failed);
+      } else {
+        head.segment.needsRepair = true;
+        this.#phase = 'repairing';
+      }
+      this.#timer.disarm();
+    }
+    this.#pump();
+  }
+
+  #ack(block: CutBlock): void {
+    const segment = block.segment;
+    const lastEntryId = block.firstEntryId + block.entries.length - 1;
+    segment.acked = { lastEntryId, blocks: block.blockNo + 1, bytes: segment.acked.bytes + block.blockBytes };
+    const segmentId = segment.meta.segmentId;
+    const segment64 = BigInt(segmentId);
+    block.entries.forEach((e, i) =>
+      resolveEntry(e, woodpeckerMessageIds.of(segment64, BigInt(block.firstEntryId + i))),
+    );
+    this.#budget.release(block.budgetBytes);
+    this.#i.tail.publish(this.#token, { segmentId, lastEntryId });
+  }
+
+  #maybeTransition(): void {
+    if (this.#transition !== undefined) return;
+    const allSettled = this.#inflight.every((b) => b.outcome !== undefined);
+    let run: (() => Promise<void>) | undefined;
+    if (this.#phase === 'rolling' && this.#inflight.length === 0) run = () => this.#advance();
+    else if (this.#phase === 'repairing' && allSettled) run = () => this.#advance();
+    else if (this.#phase === 'resolving' && allSettled) run = () => this.#resolveFenced();
+    else if (this.#phase === 'broken' && this.#queue.count > 0) run = () => this.#advance();
+    if (run === undefined) return;
+    this.#transition = run().finally(() => {
+      this.#transition = undefined;
+      this.#pump();
+    });
+  }
+
+  /** Completes the current segment (repairing it first after a failed write) and opens the next. */
+  async #advance(): Promise<void> {
+    const { pchannel, tail } = this.#i;
+    try {
+      const segment = this.#segment;
+      if (segment !== undefined) {
+        const end = await sealSegment(this.#i, segment);
+        // After a repair the blocks in flight are decided: those within the end landed, the rest not.
+        this.#settleInflightBy(
+          end.lastEntryId,
+          (b) =>
+            new WalError(
+              WalErrorCode.UNAVAILABLE,
+              `append on pchannel "${pchannel}": not written (segment ${b.segment.meta.segmentId} was sealed before block ${b.blockNo} after a storage failure)`,
+            ),
+        );
+        this.#segment = undefined;
+      }
+      const next = await openSegment(this.#i, this.#lastSegmentId + 1);
+      this.#segment = next;
+      this.#lastSegmentId = next.meta.segmentId;
+      tail.publish(this.#token, { segmentId: next.meta.segmentId, lastEntryId: -1 });
+      this.#phase = 'open';
+    } catch (e) {
+      if (WalError.is(e, WalErrorCode.FENCED)) return this.#resolveFenced();
+      this.#i.logger.warn({ err: e }, 'segment roll or repair failed; appends fail until it succeeds');
+      const unknown = (b: CutBlock): WalError =>
+        new WalError(
+          WalErrorCode.OUTCOME_UNKNOWN,
+          `append on pchannel "${pchannel}": segment ${b.segment.meta.segmentId} block ${b.blockNo} failed and the segment could not be repaired; the entry may be durable`,
+          { cause: e },
+        );
+      this.#settleInflightBy(-1, unknown);
+      const notWritten = new WalError(WalErrorCode.UNAVAILABLE, `append on pchannel "${pchannel}": not written`, {
+        cause: e,
+      });
+      for (const entry of this.#queue.drain()) this.#failQueued(entry, notWritten);
+      this.#phase = 'broken';
+    }
+  }
+
+  /**
+   * A newer writer took over. Blocks this writer wrote may or may not be in the log — the new writer's
+   * recovery decides, and records the segment's end: wait for it, then acknowledge exactly the entries
+   * within it and reject the rest with FENCED (OUTCOME_UNKNOWN if the end is not recorded in time).
+   */
+  async #resolveFenced(): Promise<void> {
+    const { pchannel, claim } = this.#i;
+    const error = fencedError(pchannel, claim.term, 'a newer writer took the log over');
+    const segment = this.#segment;
+    if (segment !== undefined && this.#inflight.length > 0) {
+      const recorded = await recordedEnd(this.#i, segment.meta.segmentId, this.#i.settings.fenceResolveTimeoutMs);
+      if (recorded === undefined) {
+        this.#settleInflightBy(
+          -1,
+          () =>
+            new WalError(
+              WalErrorCode.OUTCOME_UNKNOWN,
+              `append on pchannel "${pchannel}": fenced while writing, and the new writer did not record the segment end in time`,
+            ),
+        );
+      } else {
+        this.#settleInflightBy(recorded.lastEntryId, () => error);
+      }
+    }
+    this.#fence(error);
+  }
+
+  /** Settles every block in flight: entries up to `lastEntryId` succeed, the others get `failure`. */
+  #settleInflightBy(lastEntryId: number, failure: (block: CutBlock) => unknown): void {
+    for (const block of this.#inflight.splice(0)) {
+      settleBlock(block, lastEntryId, failure);
+      this.#budget.release(block.budgetBytes);
+    }
+  }
+
+  #fence(error: WalError): void {
+    this.#phase = 'fenced';
+    this.#fenceError = error;
+    this.#settleInflightBy(-1, () => error);
+    for (const entry of this.#queue.drain()) this.#failQueued(entry, error);
+    this.#timer.disarm();
+    this.#i.tail.unregister(this.#token);
+    void this.#segment?.sink.close();
+    this.#i.logger.info({ err: error }, 'fenced');
+  }
+
+  #failQueued(entry: PendingEntry, error: unknown): void {
+    this.#budget.release(entry.size);
+    failEntry(entry, error);
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0) return;
+    if (this.#queue.count > 0 || this.#inflight.length > 0 || this.#transition !== undefined) return;
+    if (this.#phase === 'rolling' || this.#phase === 'repairing' || this.#phase === 'resolving') return;
+    for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+}
