@@ -14,6 +14,7 @@ const layers = {
   'layer:service': ['layer:common', 'layer:foundation', 'layer:wal-core', 'layer:service'],
   'layer:client': ['layer:common', 'layer:foundation'],
   'layer:test': ['layer:common', 'layer:foundation', 'layer:wal-core', 'layer:wal-backend', 'layer:test'],
+  // Apps may embed other apps (the CLI's `start` runs the standalone server); packages never import apps.
   'layer:app': [
     'layer:common',
     'layer:foundation',
@@ -21,6 +22,7 @@ const layers = {
     'layer:wal-backend',
     'layer:service',
     'layer:client',
+    'layer:app',
   ],
   // Dev tooling (the benchmark harness) may use anything, testkit included.
   'layer:tool': [

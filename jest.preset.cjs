@@ -1,5 +1,5 @@
 // Shared jest settings: tests run against TypeScript sources (no prior build), transformed by swc.
-// `@streamsvc/<pkg>` resolves to that package's src/index.ts, and `./x.js` specifiers to `./x.ts`.
+// `@streamsvc/<pkg>` resolves to that package's (or app's) src/index.ts, and `./x.js` specifiers to `./x.ts`.
 const path = require('node:path');
 
 const root = __dirname;
@@ -25,7 +25,7 @@ module.exports = function preset(dir) {
       ],
     },
     moduleNameMapper: {
-      '^@streamsvc/([a-z0-9-]+)$': `${root}/packages/$1/src/index.ts`,
+      '^@streamsvc/([a-z0-9-]+)$': [`${root}/packages/$1/src/index.ts`, `${root}/apps/$1/src/index.ts`],
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     moduleFileExtensions: ['ts', 'js', 'json', 'node'],

@@ -11,7 +11,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const [command = 'test', ...rest] = process.argv.slice(2);
+const [command = 'test', ...args] = process.argv.slice(2);
+// `node tools/run.mjs start -- --flag` and `npm start -- --flag` both pass just the flags on.
+const rest = args[0] === '--' ? args.slice(1) : args;
 const started = Date.now();
 const env = {
   ...process.env,

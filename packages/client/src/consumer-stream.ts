@@ -91,6 +91,14 @@ export class ConsumerStream {
     }, options.createTimeoutMs);
     try {
       const first = await stream.#read();
+      if (first.response?.$case === 'close') {
+        // The node refused the consumer (the WAL is not open here yet, it moved, the node is stopping):
+        // its code decides whether the subscription retries.
+        const error = first.response.close.error;
+        throw error === undefined
+          ? new StreamingError('ON_SHUTDOWN', `${stream.#where} closed the consumer stream before create`)
+          : errorFromWire(error, `consumer stream to ${stream.#where}`);
+      }
       if (first.response?.$case !== 'create') {
         throw new StreamingError('INVALID_REQUEST_SEQ', `${stream.#where} sent ${first.response?.$case} before create`);
       }

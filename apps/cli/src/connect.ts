@@ -1,0 +1,19 @@
+import { StreamingClient } from '@streamsvc/client';
+
+export const DEFAULT_ENDPOINT = '127.0.0.1:19540';
+
+/** Connects and waits until every pchannel has an owner (bounded, so a dead endpoint fails clearly). */
+export async function connectReady(endpoint: string, timeoutMs = 15_000): Promise<StreamingClient> {
+  const client = await StreamingClient.connect({ endpoint });
+  try {
+    await client.waitReady({ signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    await client.close();
+    const why =
+      (e as Error).name === 'TimeoutError'
+        ? `no ready topology from ${endpoint} within ${timeoutMs} ms (is a server running there?)`
+        : String(e);
+    throw new Error(`UNAVAILABLE: ${why}`, { cause: e });
+  }
+  return client;
+}

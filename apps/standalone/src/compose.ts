@@ -1,0 +1,158 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import {
+  HealthService,
+  StreamingCoordAssignmentServiceService,
+  StreamingCoordBroadcastServiceService,
+  TsoServiceService,
+} from '@streamsvc/proto';
+import { systemClock } from '@streamsvc/common';
+import type { Clock, Logger } from '@streamsvc/common';
+import { broadcastService, discoveryService, SingleNodeCoordinator, tsoService } from '@streamsvc/coordinator';
+import { pchannelName, toPChannel } from '@streamsvc/message';
+import { EmbeddedMetaKv } from '@streamsvc/metastore';
+import { StreamingNode, WalManager, startGrpcServer } from '@streamsvc/node';
+import { BatchTsoAllocator, GlobalTsoAllocator } from '@streamsvc/tso';
+import { WalRegistry } from '@streamsvc/wal-core';
+import { memoryWal } from '@streamsvc/wal-memory';
+import { woodpeckerWal } from '@streamsvc/wal-woodpecker';
+import { pino } from 'pino';
+
+import type { ResolvedStandaloneConfig } from './config.js';
+import { startHttpServer } from './http-server.js';
+import { createMetrics } from './metrics.js';
+
+/** A running standalone server. */
+export interface StandaloneApp extends AsyncDisposable {
+  /** The gRPC address clients connect to (the port is resolved when 0 was asked for). */
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  readonly pchannels: readonly string[];
+  /** Graceful: streams end with ON_SHUTDOWN, WALs close, then the metastore. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What tests may replace. */
+export interface StandaloneOverrides {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/**
+ * Builds and starts the standalone object graph: embedded metastore → TSO → WAL backend → WAL manager →
+ * node services + coordinator role (discovery, TSO, broadcast) on one gRPC port → every pchannel
+ * assigned under a freshly bumped term → /healthz and /metrics.
+ */
+export async function compose(
+  config: ResolvedStandaloneConfig,
+  overrides: StandaloneOverrides = {},
+): Promise<StandaloneApp> {
+  // JSON lines for machines; pretty lines when a person watches the terminal.
+  const logger: Logger =
+    overrides.logger ??
+    pino({
+      level: config.logLevel,
+      base: { app: 'streamsvc-standalone' },
+      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
+    });
+  const clock = overrides.clock ?? systemClock;
+  const dataDir = path.resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const cleanup: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const step of cleanup.reverse().splice(0))
+      await step().catch((e: unknown) => logger.error({ err: e }, 'shutdown step failed'));
+  };
+  try {
+    const kv = await EmbeddedMetaKv.open({ path: path.join(dataDir, 'meta'), logger, clock });
+    cleanup.push(() => kv.close());
+    const globalTso = await GlobalTsoAllocator.open({ kv, clock, logger });
+    cleanup.push(() => globalTso.close());
+    const tso = new BatchTsoAllocator({ source: globalTso, clock, logger });
+
+    const registry = WalRegistry.of([woodpeckerWal, memoryWal]);
+    const backend = registry.get(config.wal);
+    const walConfig = config.wal === 'woodpecker' ? { mode: 'local', rootDir: path.join(dataDir, 'wal') } : {};
+    const opener = await registry.createOpener(config.wal, walConfig, { logger, clock, metaKv: kv });
+    cleanup.push(() => opener.close());
+
+    const metrics = createMetrics();
+    const manager = new WalManager({ opener, tso, logger, clock, interceptors: (p) => [metrics.appendInterceptor(p)] });
+    cleanup.push(() => manager.close());
+    const pchannels = Array.from({ length: config.pchannels }, (_, i) => pchannelName(config.cluster, i));
+    const hub = await SingleNodeCoordinator.createHub(kv, pchannels);
+    let address = config.listen;
+    const node = new StreamingNode({
+      manager,
+      walName: backend.name,
+      idCodec: backend.messageIds,
+      logger,
+      node: () => ({ serverId: 1n, address }),
+    });
+    const grpc = await startGrpcServer({
+      address: config.listen,
+      register: (server) => {
+        node.register(server);
+        server.addService(StreamingCoordAssignmentServiceService, discoveryService({ hub, logger }));
+        server.addService(TsoServiceService, tsoService(globalTso));
+        server.addService(
+          StreamingCoordBroadcastServiceService,
+          broadcastService({
+            tso: globalTso,
+            walName: backend.name,
+            clock,
+            logger,
+            append: async (message, options) => {
+              const r = await manager.get(toPChannel(message.vchannel!)).append(message, options);
+              return { messageId: r.id.toString(), timeTick: r.timeTick, lastConfirmed: r.lastConfirmed.toString() };
+            },
+          }),
+        );
+        void HealthService; // registered by the node
+      },
+    });
+    address = grpc.address;
+    cleanup.push(() => grpc.stop(config.shutdownTimeoutMs));
+    cleanup.push(() => node.shutdown());
+    const coordinator = await SingleNodeCoordinator.start({
+      kv,
+      hub,
+      pchannels,
+      node: { serverId: 1n, address },
+      assign: (p, term) => manager.assign(p, term),
+      logger,
+    });
+    cleanup.push(async () => coordinator.close());
+
+    const http = await startHttpServer({
+      address: config.http,
+      healthy: () => {
+        const open = manager.status().filter((w) => w.state === 'open').length;
+        return { ok: open === pchannels.length, detail: { walsOpen: open, pchannels: pchannels.length } };
+      },
+      metrics: async () => {
+        metrics.observe(manager, node);
+        return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+      },
+    });
+    cleanup.push(() => http.close());
+    logger.info(
+      { grpc: grpc.address, http: http.address, dataDir, wal: config.wal, pchannels: pchannels.length },
+      'streamsvc standalone ready',
+    );
+
+    let closing: Promise<void> | undefined;
+    const app: StandaloneApp = {
+      grpcAddress: grpc.address,
+      httpAddress: http.address,
+      pchannels,
+      close: () => (closing ??= closeAll().then(() => logger.info('streamsvc standalone stopped'))),
+      [Symbol.asyncDispose]: () => app.close(),
+    };
+    return app;
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
