@@ -275,7 +275,10 @@ export class ProducerStream {
     }
     this.#opened?.(this.#failure);
     this.#failQueued(this.#failure);
-    for (const batch of this.#pending.values()) for (const e of batch) e.reject(this.#failure);
+    // Sent but unanswered: the node may have written them. Same code (retrying is the producer's call),
+    // marked so callers that must not duplicate (transaction parts) can tell.
+    const sent = markSent(this.#failure);
+    for (const batch of this.#pending.values()) for (const e of batch) e.reject(sent);
     this.#pending.clear();
     if (!this.#call.writableEnded && !this.#call.destroyed) this.#call.end();
   }
@@ -305,4 +308,18 @@ export class ProducerStream {
   #where(): string {
     return `${this.assignment.node.address} (${this.assignment.pchannel}@t${this.assignment.term})`;
   }
+}
+
+/** `error`, marked as the failure of a message that was already sent (its outcome is unknown). */
+function markSent(error: StreamingError): StreamingError {
+  return new StreamingError(error.code, error.message.replace(/^\[streaming\] /, ''), {
+    cause: error,
+    retriable: error.retriable,
+    details: { ...error.details, sent: true },
+  });
+}
+
+/** True for the failure of an append that was sent before the stream failed (see markSent). */
+export function wasSent(error: StreamingError): boolean {
+  return error.details?.['sent'] === true;
 }

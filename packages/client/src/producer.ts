@@ -9,7 +9,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { ChannelPool } from './channel-pool.js';
 import type { Discovery } from './discovery.js';
 import { clientClosedError, isAbortReason, outcomeUnknownError, toStreamingError } from './errors.js';
-import { ProducerStream } from './producer-stream.js';
+import { ProducerStream, wasSent } from './producer-stream.js';
 import { assignmentOf, movedOn, UNKNOWN_PCHANNEL, unknownPChannel } from './routing.js';
 import type { PChannelAssignment } from './topology.js';
 import type { TopologyWatcher } from './topology-watcher.js';
@@ -61,7 +61,12 @@ export class Producer {
    *   pchannel the cluster does not have, ON_SHUTDOWN once the client is closed, OUTCOME_UNKNOWN when the
    *   client closed while the append was in flight; the abort reason on abort (outcome unknown).
    */
-  async append(pchannel: string, bytes: Buffer, signal?: AbortSignal): Promise<AppendResult> {
+  async append(
+    pchannel: string,
+    bytes: Buffer,
+    signal?: AbortSignal,
+    options: { retrySent?: boolean } = {},
+  ): Promise<AppendResult> {
     const backoff = new Backoff(this.#o.backoff);
     for (let attempt = 1; ; attempt++) {
       if (this.#closed) throw clientClosedError();
@@ -78,6 +83,10 @@ export class Producer {
         error = toStreamingError(e, `append to ${pchannel}`);
       }
       if (!error.retriable || this.#closed) throw error;
+      if (options.retrySent === false && wasSent(error)) {
+        // A transaction part must not be stored twice: the caller decides (the txn fails as a whole).
+        throw outcomeUnknownError(`append to ${pchannel} failed after it was sent (${error.code})`);
+      }
       this.#forget(assignment, error);
       const delayMs = backoff.next();
       this.#log.debug(

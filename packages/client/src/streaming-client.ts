@@ -150,6 +150,26 @@ export class StreamingClient implements AsyncDisposable {
     return this.#producer.append(pchannel, bytes, options.signal);
   }
 
+  /** Like {@link append}, but a failure after the message was sent is OUTCOME_UNKNOWN, not a retry. */
+  #appendOnce(message: MutableMessage, signal: AbortSignal | undefined): Promise<AppendResult> {
+    const vchannel = message.vchannel;
+    if (vchannel === undefined) {
+      return Promise.reject(
+        new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel to append to`),
+      );
+    }
+    let bytes: Buffer;
+    let pchannel: string;
+    try {
+      pchannel = toPChannel(vchannel);
+      const encoded = encodeMessage(message);
+      bytes = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    } catch (e) {
+      return Promise.reject(toStreamingError(e, 'append'));
+    }
+    return this.#producer.append(pchannel, bytes, signal, { retrySent: false });
+  }
+
   /**
    * Appends several messages to one vchannel atomically: BeginTxn, the messages in order (one after the
    * other, so the transaction keeps their order), CommitTxn. Readers see all of them at the commit's
@@ -200,7 +220,9 @@ export class StreamingClient implements AsyncDisposable {
    * @throws StreamingError like {@link append}; the abort reason on abort.
    */
   async txn(options: TxnOptions): Promise<Txn> {
-    return Txn.begin(options, (message, signal) => this.append(message, { signal }), this.#o.logger);
+    // Transaction parts are never resent once sent: a duplicate body would change what the txn holds,
+    // while a txn that fails as a whole can simply be retried.
+    return Txn.begin(options, (message, signal) => this.#appendOnce(message, signal), this.#o.logger);
   }
 
   /**

@@ -28,8 +28,10 @@ export type TxnState = 'open' | 'committing' | 'committed' | 'rolling-back' | 'r
  *
  * Commit and rollback wait for body appends still in flight. If any body append failed, commit rolls
  * back instead and throws INVALID_TRANSACTION_STATE: a transaction is all or nothing, so one that lost
- * a message must not commit. Body appends are retried like any append (at-least-once): after a failover
- * a body message may appear twice inside the committed transaction.
+ * a message must not commit. A body append is retried only while it was certainly not sent (the stream
+ * could not be opened, the node refused it); one lost after sending fails with OUTCOME_UNKNOWN and the
+ * transaction can no longer commit — so a committed transaction holds each body message exactly once,
+ * and the caller retries a failed transaction as a whole.
  */
 export class Txn implements AsyncDisposable {
   /** The vchannel of every message of this transaction. */
