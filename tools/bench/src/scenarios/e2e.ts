@@ -74,13 +74,11 @@ async function rawGrpc(ctx: Context, size: number, durationMs: number): Promise<
         };
         close(): void;
       };
-      let sent = 0;
       const done = new Promise<number>((resolve, reject) => {
         const call = client.push((e, r) => (e ? reject(e) : resolve(Number(String(r)))));
         const end = performance.now() + durationMs;
         const pump = (): void => {
           while (performance.now() < end) {
-            sent++;
             if (!call.write(payload)) return void call.once('drain', pump);
           }
           call.end();
