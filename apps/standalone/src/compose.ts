@@ -73,12 +73,26 @@ export async function compose(
 
     const registry = WalRegistry.of([woodpeckerWal, memoryWal]);
     const backend = registry.get(config.wal);
-    const walConfig = config.wal === 'woodpecker' ? { mode: 'local', rootDir: path.join(dataDir, 'wal') } : {};
-    const opener = await registry.createOpener(config.wal, walConfig, { logger, clock, metaKv: kv });
+    const backendConfig = config.wal === 'woodpecker' ? { mode: 'local', rootDir: path.join(dataDir, 'wal') } : {};
+    const opener = await registry.createOpener(config.wal, backendConfig, { logger, clock, metaKv: kv });
     cleanup.push(() => opener.close());
 
     const metrics = createMetrics();
-    const manager = new WalManager({ opener, tso, logger, clock, interceptors: (p) => [metrics.appendInterceptor(p)] });
+    // The tail buffer's budget is for the node: each WAL gets its share.
+    const walConfig = {
+      writeAheadBuffer: {
+        capacityBytes: Math.floor((config.writeAheadBufferMiB * 1024 * 1024) / config.pchannels),
+        keepaliveMs: 30_000,
+      },
+    };
+    const manager = new WalManager({
+      opener,
+      tso,
+      walConfig,
+      logger,
+      clock,
+      interceptors: (p) => [metrics.appendInterceptor(p)],
+    });
     cleanup.push(() => manager.close());
     const pchannels = Array.from({ length: config.pchannels }, (_, i) => pchannelName(config.cluster, i));
     const hub = await SingleNodeCoordinator.createHub(kv, pchannels);

@@ -32,6 +32,12 @@ export const standaloneConfigSchema = z
       .enum(['woodpecker', 'memory'])
       .default('woodpecker')
       .describe('WAL backend; memory keeps nothing across restarts (flag --wal).'),
+    writeAheadBufferMiB: z
+      .number()
+      .int()
+      .min(1)
+      .default(64)
+      .describe('Memory for tail readers, shared by all pchannels (flag --wab-mib, env STREAMSVC_WAB_MIB).'),
     logLevel: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
       .default('info')
@@ -66,6 +72,7 @@ const FLAGS = {
   cluster: { type: 'string' },
   pchannels: { type: 'string' },
   wal: { type: 'string' },
+  'wab-mib': { type: 'string' },
   'log-level': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -78,11 +85,12 @@ const ENV: Record<string, keyof StandaloneConfig> = {
   STREAMSVC_CLUSTER: 'cluster',
   STREAMSVC_PCHANNELS: 'pchannels',
   STREAMSVC_WAL: 'wal',
+  STREAMSVC_WAB_MIB: 'writeAheadBufferMiB',
   STREAMSVC_LOG_LEVEL: 'logLevel',
 };
 
 export const USAGE = `usage: streamsvc start [--data-dir DIR] [--listen HOST:PORT] [--http HOST:PORT] [--cluster NAME]
-                       [--pchannels N] [--wal woodpecker|memory] [--log-level LEVEL] [--config FILE.json]`;
+                       [--pchannels N] [--wal woodpecker|memory] [--wab-mib N] [--log-level LEVEL] [--config FILE.json]`;
 
 /**
  * Builds the configuration from command-line arguments, the environment and an optional JSON file.
@@ -114,10 +122,11 @@ export function loadConfig(
     cluster: flags.cluster,
     pchannels: flags.pchannels,
     wal: flags.wal,
+    writeAheadBufferMiB: flags['wab-mib'],
     logLevel: flags['log-level'],
   };
   for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) raw[key] = value;
-  if (typeof raw['pchannels'] === 'string') raw['pchannels'] = Number(raw['pchannels']);
+  for (const key of ['pchannels', 'writeAheadBufferMiB']) if (typeof raw[key] === 'string') raw[key] = Number(raw[key]);
   const parsed = standaloneConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);

@@ -54,10 +54,10 @@ describe('WriteAheadBuffer', () => {
 
   it('evicts by size and age but never the newest entry, and reports readers that fell behind', async () => {
     const clock = new ManualClock();
-    const wab = new WriteAheadBuffer(tick(10n), { capacityBytes: 200, keepaliveMs: 1000, clock });
+    const wab = new WriteAheadBuffer(tick(10n), { capacityBytes: 4000, keepaliveMs: 1000, clock });
     const slow = wab.readAfter(10n)!;
     for (let tt = 11n; tt < 40n; tt += 2n) wab.push([stored(tt, 30)], tick(tt + 1n));
-    expect(wab.bytes).toBeLessThanOrEqual(200);
+    expect(wab.bytes).toBeLessThanOrEqual(4000);
     expect(wab.floorTt > 10n).toBe(true);
     expect(await slow.next()).toEqual({ kind: 'evicted' });
     expect(wab.readAfter(10n)).toBeUndefined();

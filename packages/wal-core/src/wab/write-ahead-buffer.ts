@@ -10,6 +10,13 @@ export interface WriteAheadBufferOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * What a buffered message costs beyond its payload and property bytes: the message object, its
+ * property map and strings, the entry. Counting it keeps the capacity honest for small messages,
+ * where the overhead is most of the memory (measured roughly with heap snapshots of 1 KiB messages).
+ */
+const ENTRY_OVERHEAD_BYTES = 640;
+
 interface Entry {
   readonly message: ImmutableMessage;
   readonly size: number;
@@ -89,7 +96,7 @@ export class WriteAheadBuffer {
     if (messages.length > 0 || !tick.notPersisted) {
       const expireAtMs = this.#clock.nowMs() + this.#keepaliveMs;
       for (const message of [...messages, tick]) {
-        const size = message.estimateSize();
+        const size = message.estimateSize() + ENTRY_OVERHEAD_BYTES;
         this.#entries.push({ message, size, expireAtMs });
         this.#bytes += size;
       }
