@@ -190,6 +190,9 @@ export class WabCursor {
         if (entry === 'closed') return messages.length > 0 ? { kind: 'messages', messages } : undefined;
         if (entry === 'end' || messages.length >= max) break;
         this.#offset++;
+        // A cursor opened after a tick the buffer had not received yet (a catch-up reader saw it in
+        // the backend first) starts below entries it has already delivered: skip those.
+        if (entry.message.timeTick <= this.#lastTt) continue;
         this.#lastTt = entry.message.timeTick;
         messages.push(entry.message);
       }

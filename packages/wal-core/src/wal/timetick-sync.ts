@@ -14,6 +14,12 @@ export interface TimeTickSyncOptions {
   readonly wab: WriteAheadBuffer;
   readonly term: bigint;
   readonly intervalMs: number;
+  /**
+   * Longest a confirmed message waits for a persisted tick. Ticks after data are published in memory
+   * at once (tail readers need nothing more) and written to the backend at most this often (catch-up
+   * readers need them there), so a busy or an idle WAL does not spend a backend write per append.
+   */
+  readonly persistIntervalMs: number;
   readonly clock?: Clock;
   readonly logger: Logger;
 }
@@ -21,10 +27,11 @@ export interface TimeTickSyncOptions {
 type AppendTick = (tick: MutableMessage, ctx: AppendContext) => Promise<AppendResult>;
 
 /**
- * Publishes time ticks. After appends (on demand, one sync at a time) it writes a persisted TimeTick at
- * a freshly allocated tt once every earlier allocation is acknowledged, then pushes the confirmed
- * messages and the tick into the write-ahead buffer; when idle it publishes a tick kept in memory only
- * every `intervalMs`, so readers' safe time keeps up with the clock without writing anything.
+ * Publishes time ticks. After appends (on demand, one sync at a time) it takes a fresh tick, waits until
+ * every earlier allocation is acknowledged, and pushes the confirmed messages and the tick into the
+ * write-ahead buffer — tail readers see them at once. The tick is also written to the backend when data
+ * has waited `persistIntervalMs` for one (catch-up readers release messages only on persisted ticks);
+ * when idle an in-memory tick every `intervalMs` keeps readers' safe time moving without any write.
  */
 export class TimeTickSync {
   readonly #o: TimeTickSyncOptions;
@@ -38,6 +45,9 @@ export class TimeTickSync {
   readonly #abort = new AbortController();
   /** Confirmed messages whose tick failed to be written: they go with the next one. */
   #carry: ImmutableMessage[] = [];
+  /** Data was published under in-memory ticks since the last persisted tick. */
+  #unpersisted = false;
+  #lastPersistMs = 0;
 
   constructor(options: TimeTickSyncOptions) {
     this.#o = options;
@@ -82,7 +92,8 @@ export class TimeTickSync {
         const idle = new AbortController();
         const cancel = (): void => idle.abort();
         signal.addEventListener('abort', cancel, { once: true });
-        const timer = this.#clock.sleep(this.#o.intervalMs, { signal: idle.signal }).catch(() => undefined);
+        const wait = this.#unpersisted ? this.#o.persistIntervalMs : this.#o.intervalMs;
+        const timer = this.#clock.sleep(wait, { signal: idle.signal }).catch(() => undefined);
         await Promise.race([timer, this.#wake.promise]);
         idle.abort();
         signal.removeEventListener('abort', cancel);
@@ -112,7 +123,10 @@ export class TimeTickSync {
       .withTimeTick(step.tt)
       .withWalTerm(this.#o.term)
       .withLastConfirmed(step.lastConfirmed);
-    if (confirmed.length === 0 && !forcePersist) tick.withNotPersisted();
+    const now = this.#clock.nowMs();
+    const dirty = this.#unpersisted || confirmed.length > 0;
+    const persist = forcePersist || (dirty && now - this.#lastPersistMs >= this.#o.persistIntervalMs);
+    if (!persist) tick.withNotPersisted();
     let result: AppendResult;
     try {
       result = await append(tick, { message: tick, signal: undefined, placeholderId: step.lastConfirmed });
@@ -121,6 +135,12 @@ export class TimeTickSync {
       throw e;
     }
     this.#carry = [];
+    if (persist) {
+      this.#unpersisted = false;
+      this.#lastPersistMs = now;
+    } else if (dirty) {
+      this.#unpersisted = true;
+    }
     this.#o.wab.push(confirmed, result.message);
     this.#o.txns.cleanupUntil(step.tt);
     this.#o.acks.refreshLastConfirmed();

@@ -8,6 +8,14 @@ export const walConfigSchema = z.object({
     .min(1)
     .default(200)
     .describe('How often an idle WAL publishes a (not persisted) time tick so readers’ safe time advances.'),
+  timeTickPersistIntervalMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe(
+      'Longest confirmed data waits for a time tick written to the backend (catch-up readers need one); tail readers get in-memory ticks at once.',
+    ),
   maxMessageBytes: z
     .number()
     .int()

@@ -181,6 +181,7 @@ export class Wal implements AsyncDisposable {
         wab,
         term: options.term,
         intervalMs: config.timeTickIntervalMs,
+        persistIntervalMs: config.timeTickPersistIntervalMs,
         clock,
         logger: log,
       });
