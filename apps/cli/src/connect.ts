@@ -2,7 +2,11 @@ import { StreamingClient } from '@streamsvc/client';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:19540';
 
-/** Connects and waits until every pchannel has an owner (bounded, so a dead endpoint fails clearly). */
+/**
+ * Connects and waits until every pchannel has an owner (bounded, so a dead endpoint fails clearly).
+ * `endpoint` is one `host:port` or a comma-separated list (the coordinators of a cluster: active and
+ * standby); the client validates it (INVALID_ARGUMENT naming a malformed entry).
+ */
 export async function connectReady(endpoint: string, timeoutMs = 15_000): Promise<StreamingClient> {
   const client = await StreamingClient.connect({ endpoint });
   try {

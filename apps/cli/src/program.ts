@@ -45,9 +45,10 @@ const positiveInt =
 export async function runCli(argv: readonly string[], env: CliEnv): Promise<number> {
   const { io } = env;
   let exitCode = 0;
-  const endpoint = new Option('--endpoint <host:port>', 'server (standalone) or coordinator address').default(
-    DEFAULT_ENDPOINT,
-  );
+  const endpoint = new Option(
+    '--endpoint <host:port[,host:port...]>',
+    "standalone server, or a cluster's coordinators, comma-separated (the active one is used)",
+  ).default(DEFAULT_ENDPOINT);
   const program = new Command('streamsvc')
     .description('streamsvc: a distributed write-ahead log — run a server, produce, consume, inspect')
     .exitOverride()

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
 import { noopLogger } from '@streamsvc/common';
@@ -20,11 +22,23 @@ let app: StandaloneApp;
 async function cli(args: string[], stdin = ''): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli([...args, ...(args[0] === 'start' ? [] : ['--endpoint', app.grpcAddress])], {
+  const own = args[0] === 'start' || args.includes('--endpoint');
+  const code = await runCli([...args, ...(own ? [] : ['--endpoint', app.grpcAddress])], {
     io: { out: (l) => out.push(l), err: (l) => err.push(l), isTty: false },
     stdin: Readable.from(stdin),
   });
   return { code, out, err };
+}
+
+/** A `host:port` on 127.0.0.1 that nothing listens on (a port just bound and released). */
+async function closedEndpoint(): Promise<string> {
+  const server = createServer();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
 }
 
 const json = (run: Run): Record<string, unknown>[] => run.out.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -101,6 +115,19 @@ describe('streamsvc CLI against a standalone server', () => {
     expect(s.nodes).toHaveLength(1);
     expect(s.nodes[0]!.serving).toBe(true);
     expect(s.nodes[0]!.wals.map((w) => w.state)).toEqual(['open', 'open']);
+  });
+
+  it('takes a comma-separated --endpoint list and skips an entry nothing listens on', async () => {
+    const topology = await cli(['topology', '--json', '--endpoint', `${await closedEndpoint()},${app.grpcAddress}`]);
+    expect(topology.code).toBe(0);
+    const t = json(topology)[0] as { pchannels: { pchannel: string }[] };
+    expect(t.pchannels.map((p) => p.pchannel)).toEqual(app.pchannels);
+  });
+
+  it('rejects an --endpoint list with a malformed entry, naming it', async () => {
+    const run = await cli(['topology', '--endpoint', `${app.grpcAddress},no-port`]);
+    expect(run.code).toBe(1);
+    expect(run.err).toEqual([expect.stringMatching(/^streamsvc: INVALID_ARGUMENT: .*"no-port"/)]);
   });
 
   it('fails with one line naming the code for bad input', async () => {

@@ -32,6 +32,36 @@ describe('resolveClientOptions', () => {
   });
 
   it('accepts bracketed IPv6 endpoints', () => {
-    expect(resolveClientOptions({ endpoint: '[::1]:19540' }).endpoint).toBe('[::1]:19540');
+    expect(resolveClientOptions({ endpoint: '[::1]:19540' }).endpoints).toEqual(['[::1]:19540']);
+  });
+
+  it('takes a single endpoint as a list of one', () => {
+    expect(resolveClientOptions({ endpoint: '127.0.0.1:19540' }).endpoints).toEqual(['127.0.0.1:19540']);
+  });
+
+  it('splits a comma-separated endpoint string, trimming entries and dropping duplicates in order', () => {
+    expect(resolveClientOptions({ endpoint: ' a:1, b:2 ,a:1,[::1]:3' }).endpoints).toEqual(['a:1', 'b:2', '[::1]:3']);
+  });
+
+  it('takes a list of endpoints, dropping duplicates in order', () => {
+    expect(resolveClientOptions({ endpoint: ['b:2', 'a:1', 'b:2'] }).endpoints).toEqual(['b:2', 'a:1']);
+  });
+
+  it.each([
+    [['a:1', 'nope'], '"nope"'],
+    ['a:1,b:0', '"b:0"'],
+    ['a:1,,b:2', '""'],
+    ['a:1,', '""'],
+    ['', '""'],
+  ])('rejects the endpoint list %j naming the bad entry %s', (endpoint, entry) => {
+    expect(() => resolveClientOptions({ endpoint })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`endpoint ${entry}`) }),
+    );
+  });
+
+  it('rejects an empty endpoint list', () => {
+    expect(() => resolveClientOptions({ endpoint: [] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('at least one host:port') }),
+    );
   });
 });

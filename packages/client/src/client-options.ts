@@ -8,8 +8,13 @@ import type { BackoffOptions } from './backoff.js';
 
 /** Options of `StreamingClient.connect`. Only `endpoint` is required. */
 export interface StreamingClientOptions {
-  /** `host:port` of the coordinator, or of a standalone server (which serves discovery too). */
-  readonly endpoint: string;
+  /**
+   * `host:port` of a standalone server (which serves discovery too), or the coordinators of a cluster:
+   * a list, or one string of comma-separated `host:port`s (`"10.0.0.1:19540,10.0.0.2:19540"`). The
+   * client uses whichever one is active, moving on from a standby (`COORDINATOR_NOT_ACTIVE`) or an
+   * unreachable one.
+   */
+  readonly endpoint: string | readonly string[];
   /** Where the client logs (silent by default). */
   readonly logger?: Logger;
   /** Time source for backoff pauses; default the system clock. */
@@ -38,7 +43,8 @@ export interface StreamingClientOptions {
 
 /** The options with every default filled in. */
 export interface ResolvedClientOptions {
-  readonly endpoint: string;
+  /** Every endpoint, trimmed, in the order given, without duplicates; never empty. */
+  readonly endpoints: readonly string[];
   readonly logger: Logger;
   readonly clock: Clock;
   readonly idCodecs: MessageIdCodecs;
@@ -71,10 +77,7 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
  * @throws StreamingError INVALID_ARGUMENT naming the bad option.
  */
 export function resolveClientOptions(options: StreamingClientOptions): ResolvedClientOptions {
-  const m = typeof options.endpoint === 'string' ? ENDPOINT.exec(options.endpoint) : null;
-  if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
-    throw invalid(`endpoint ${JSON.stringify(options.endpoint)} is not host:port`);
-  }
+  const endpoints = parseEndpoints(options.endpoint);
   const positive = (name: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isSafeInteger(value) || value <= 0) throw invalid(`${name} must be a positive integer, got ${value}`);
@@ -89,7 +92,7 @@ export function resolveClientOptions(options: StreamingClientOptions): ResolvedC
   };
   const maxReceive = positive('maxReceiveMessageBytes', options.maxReceiveMessageBytes, 64 * 1024 * 1024);
   return {
-    endpoint: options.endpoint,
+    endpoints,
     logger: options.logger ?? noopLogger,
     clock: options.clock ?? systemClock,
     idCodecs: options.idCodecs ?? defaultIdCodecs(),
@@ -109,6 +112,28 @@ export function resolveClientOptions(options: StreamingClientOptions): ResolvedC
     createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs, 10_000),
     callTimeoutMs: positive('callTimeoutMs', options.callTimeoutMs, 30_000),
   };
+}
+
+/**
+ * The endpoints of the `endpoint` option: a list, or a string split at commas; entries trimmed,
+ * duplicates dropped (the first keeps its place).
+ * @throws StreamingError INVALID_ARGUMENT for an empty list, or naming the first entry that is not host:port.
+ */
+export function parseEndpoints(endpoint: string | readonly string[]): readonly string[] {
+  const entries: readonly unknown[] =
+    typeof endpoint === 'string' ? endpoint.split(',') : Array.isArray(endpoint) ? endpoint : [endpoint];
+  const endpoints: string[] = [];
+  for (const entry of entries) {
+    const trimmed = typeof entry === 'string' ? entry.trim() : entry;
+    const m = typeof trimmed === 'string' ? ENDPOINT.exec(trimmed) : null;
+    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      const where = entries.length > 1 ? ` (in ${JSON.stringify(endpoint)})` : '';
+      throw invalid(`endpoint ${JSON.stringify(trimmed)}${where} is not host:port`);
+    }
+    if (!endpoints.includes(m[0])) endpoints.push(m[0]);
+  }
+  if (endpoints.length === 0) throw invalid('endpoint needs at least one host:port');
+  return endpoints;
 }
 
 function invalid(problem: string): StreamingError {

@@ -9,7 +9,8 @@ import type { AllocTimestampResponse, BroadcastResponse } from '@streamsvc/proto
 import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelPool } from './channel-pool.js';
-import { clientClosedError, isAbortReason, toStreamingError } from './errors.js';
+import type { EndpointRotation } from './endpoint-rotation.js';
+import { clientClosedError, isAbortReason, isEndpointFailure, toStreamingError } from './errors.js';
 import type { TopologyWatcher } from './topology-watcher.js';
 
 /** Where one vchannel's copy of a broadcast landed. */
@@ -32,7 +33,8 @@ export interface BroadcastResult {
 
 /** What the coordinator calls need. */
 export interface CoordinatorCallsOptions {
-  readonly endpoint: string;
+  /** The coordinator endpoints, shared with discovery (so calls start where discovery found the active one). */
+  readonly endpoints: EndpointRotation;
   readonly pool: ChannelPool;
   readonly watcher: TopologyWatcher;
   readonly logger: Logger;
@@ -41,11 +43,17 @@ export interface CoordinatorCallsOptions {
   readonly isClosed: () => boolean;
 }
 
-type Invoke<R> = (deadline: Date, callback: (error: ServiceError | null, response: R) => void) => ClientUnaryCall;
+type Invoke<R> = (
+  endpoint: string,
+  deadline: Date,
+  callback: (error: ServiceError | null, response: R) => void,
+) => ClientUnaryCall;
 
 /**
  * The unary calls to the coordinator (or standalone server): Broadcast and AllocTimestamp, retried on
- * retriable failures like appends. In-flight calls are cancelled when the client closes.
+ * retriable failures like appends. A standby's COORDINATOR_NOT_ACTIVE or an unreachable endpoint is
+ * retried at once on the next endpoint; the backoff pause comes only after every endpoint failed in a
+ * row, or after any other retriable failure. In-flight calls are cancelled when the client closes.
  */
 export class CoordinatorCalls {
   readonly #o: CoordinatorCallsOptions;
@@ -63,9 +71,8 @@ export class CoordinatorCalls {
     } catch (e) {
       throw toStreamingError(e, 'broadcast');
     }
-    const client = this.#o.pool.broadcast(this.#o.endpoint);
-    const response = await this.#retrying<BroadcastResponse>('broadcast', signal, (deadline, cb) =>
-      client.broadcast({ message: bytes }, new Metadata(), { deadline }, cb),
+    const response = await this.#retrying<BroadcastResponse>('broadcast', signal, (endpoint, deadline, cb) =>
+      this.#o.pool.broadcast(endpoint).broadcast({ message: bytes }, new Metadata(), { deadline }, cb),
     );
     const results = new Map<string, BroadcastAppendResult>();
     for (const [vchannel, r] of response.results) {
@@ -76,9 +83,11 @@ export class CoordinatorCalls {
 
   /** See `StreamingClient.allocateTimestamp`. */
   async allocateTimestamp(signal: AbortSignal | undefined): Promise<bigint> {
-    const client = this.#o.pool.tso(this.#o.endpoint);
-    const response = await this.#retrying<AllocTimestampResponse>('allocate timestamp', signal, (deadline, cb) =>
-      client.allocTimestamp({ count: 1 }, new Metadata(), { deadline }, cb),
+    const response = await this.#retrying<AllocTimestampResponse>(
+      'allocate timestamp',
+      signal,
+      (endpoint, deadline, cb) =>
+        this.#o.pool.tso(endpoint).allocTimestamp({ count: 1 }, new Metadata(), { deadline }, cb),
     );
     if (response.count < 1) {
       throw new StreamingError('UNKNOWN', 'the TSO answered with no timestamp', { retriable: false });
@@ -94,31 +103,46 @@ export class CoordinatorCalls {
 
   async #retrying<R>(what: string, signal: AbortSignal | undefined, invoke: Invoke<R>): Promise<R> {
     const backoff = new Backoff(this.#o.backoff);
+    const round = this.#o.endpoints.round();
     for (let attempt = 1; ; attempt++) {
       if (this.#o.isClosed()) throw clientClosedError();
       throwIfAborted(signal);
+      const endpoint = round.current;
       let error: StreamingError;
       try {
-        return await this.#once(invoke, signal);
+        const response = await this.#once(endpoint, invoke, signal);
+        round.succeeded(endpoint);
+        return response;
       } catch (e) {
         if (isAbortReason(e, signal)) throw e;
         if (this.#o.isClosed()) throw clientClosedError();
         error = toStreamingError(e, what);
       }
       if (!error.retriable) throw error;
+      if (isEndpointFailure(error)) {
+        if (!round.failed(endpoint)) {
+          this.#o.logger.debug(
+            { attempt, endpoint, next: round.current, code: error.code, err: error },
+            `${what} failed on this endpoint; trying the next one`,
+          );
+          continue;
+        }
+      } else {
+        round.restart();
+      }
       const delayMs = backoff.next();
-      this.#o.logger.debug({ attempt, delayMs, code: error.code, err: error }, `${what} failed; retrying`);
+      this.#o.logger.debug({ attempt, endpoint, delayMs, code: error.code, err: error }, `${what} failed; retrying`);
       await this.#o.watcher.sleep(delayMs, signal);
     }
   }
 
-  #once<R>(invoke: Invoke<R>, signal: AbortSignal | undefined): Promise<R> {
+  #once<R>(endpoint: string, invoke: Invoke<R>, signal: AbortSignal | undefined): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const onAbort = (): void => {
         call.cancel();
         reject(abortReason(signal!));
       };
-      const call = invoke(new Date(Date.now() + this.#o.callTimeoutMs), (error, response) => {
+      const call = invoke(endpoint, new Date(Date.now() + this.#o.callTimeoutMs), (error, response) => {
         this.#active.delete(call);
         signal?.removeEventListener('abort', onAbort);
         if (error !== null) reject(error);

@@ -7,6 +7,7 @@ import type { AssignmentDiscoverRequest, AssignmentDiscoverResponse } from '@str
 import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelPool } from './channel-pool.js';
+import type { EndpointRotation } from './endpoint-rotation.js';
 import { toStreamingError } from './errors.js';
 import { compareVersions, describeTopology, snapshotFromWire } from './topology.js';
 import type { TopologyWatcher } from './topology-watcher.js';
@@ -15,13 +16,16 @@ type DiscoverCall = ClientDuplexStream<AssignmentDiscoverRequest, AssignmentDisc
 
 /** What the discovery loop needs. */
 export interface DiscoveryOptions {
-  /** `host:port` of the coordinator (or the standalone server). */
-  readonly endpoint: string;
+  /** The coordinator endpoints (one for a standalone server), shared with the unary coordinator calls. */
+  readonly endpoints: EndpointRotation;
   readonly pool: ChannelPool;
   readonly watcher: TopologyWatcher;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Pause between reconnects of the discovery stream (reset once a stream delivered a snapshot). */
+  /**
+   * Pause before the next round once a stream to every endpoint ended in a row (reset once a stream
+   * delivered a snapshot).
+   */
   readonly backoff: BackoffOptions;
 }
 
@@ -29,9 +33,12 @@ export interface DiscoveryOptions {
 const CLOSE_GRACE_MS = 200;
 
 /**
- * Keeps one `AssignmentDiscover` stream open to the endpoint, feeding every full snapshot to the
- * watcher (which keeps only strictly newer versions), and reopens it with backoff whenever it fails:
- * a coordinator restart or a network blip only delays topology updates.
+ * Keeps one `AssignmentDiscover` stream open to the active coordinator, feeding every full snapshot to
+ * the watcher (which keeps only strictly newer versions). Whenever the stream ends — a standby refused
+ * it (COORDINATOR_NOT_ACTIVE), the endpoint is unreachable, or the coordinator stepped down or shut
+ * down (`close {}`) — it opens the next one on the next endpoint, pausing (with backoff) only after a
+ * stream to every endpoint ended in a row: a failover, a coordinator restart or a network blip only
+ * delays topology updates.
  */
 export class Discovery {
   readonly #o: DiscoveryOptions;
@@ -42,7 +49,7 @@ export class Discovery {
 
   constructor(options: DiscoveryOptions) {
     this.#o = options;
-    this.#log = options.logger.child({ component: 'discovery', endpoint: options.endpoint });
+    this.#log = options.logger.child({ component: 'discovery' });
   }
 
   /** Starts the loop (once). */
@@ -88,15 +95,23 @@ export class Discovery {
 
   async #run(): Promise<void> {
     const backoff = new Backoff(this.#o.backoff);
+    const round = this.#o.endpoints.round();
     while (!this.#stop.signal.aborted) {
+      const endpoint = round.current;
       let delivered = false;
       try {
-        delivered = await this.#session();
+        delivered = await this.#session(endpoint, () => round.succeeded(endpoint));
       } catch (e) {
-        this.#log.warn({ err: toStreamingError(e, 'discovery') }, 'discovery stream could not be opened');
+        this.#log.warn({ endpoint, err: toStreamingError(e, 'discovery') }, 'discovery stream could not be opened');
       }
       if (this.#stop.signal.aborted) break;
       if (delivered) backoff.reset();
+      // Every end moves on, even of a stream that delivered: its coordinator stepped down, shut down or
+      // died, and if it comes back as the active one a round later it is tried again.
+      if (!round.failed(endpoint)) {
+        this.#log.debug({ endpoint, next: round.current }, 'discovery moves to the next endpoint');
+        continue;
+      }
       try {
         await this.#o.clock.sleep(backoff.next(), { signal: this.#stop.signal });
       } catch {
@@ -105,9 +120,12 @@ export class Discovery {
     }
   }
 
-  /** One stream, from open to end. Resolves true when it delivered at least one snapshot. */
-  #session(): Promise<boolean> {
-    const call = this.#o.pool.assignment(this.#o.endpoint).assignmentDiscover();
+  /**
+   * One stream to `endpoint`, from open to end; `onFirstSnapshot` runs when the first snapshot arrives.
+   * Resolves true when it delivered at least one snapshot.
+   */
+  #session(endpoint: string, onFirstSnapshot: () => void): Promise<boolean> {
+    const call = this.#o.pool.assignment(endpoint).assignmentDiscover();
     this.#call = call;
     let delivered = false;
     let first = true;
@@ -117,6 +135,7 @@ export class Discovery {
         if (r?.$case !== 'fullAssignment') return; // `close`: the server ends the stream next
         const snapshot = snapshotFromWire(r.fullAssignment);
         const current = this.#o.watcher.current;
+        if (!delivered) onFirstSnapshot();
         delivered = true;
         if (this.#o.watcher.update(snapshot)) {
           this.#log.debug({ topology: describeTopology(snapshot) }, 'topology updated');
@@ -124,7 +143,11 @@ export class Discovery {
           // A coordinator that restarted must start a newer `global` version; an older one is ignored,
           // which keeps a stale topology until a newer snapshot arrives.
           this.#log.warn(
-            { received: `${snapshot.version.global}.${snapshot.version.local}`, known: describeTopology(current) },
+            {
+              endpoint,
+              received: `${snapshot.version.global}.${snapshot.version.local}`,
+              known: describeTopology(current),
+            },
             'discovery stream opened with an older topology version than already known; ignored',
           );
         }
@@ -132,7 +155,7 @@ export class Discovery {
       });
       call.on('error', (e: Error) => {
         if (!this.#stop.signal.aborted)
-          this.#log.debug({ err: toStreamingError(e, 'discovery') }, 'discovery stream failed');
+          this.#log.debug({ endpoint, err: toStreamingError(e, 'discovery') }, 'discovery stream failed');
       });
       call.on('status', (_status: StatusObject) => {
         if (this.#call === call) this.#call = undefined;

@@ -4,9 +4,11 @@ import { MessageError, STREAMING_ERROR_NUMBERS, StreamingError } from '@streamsv
 import { StreamingErrorInfo } from '@streamsvc/proto';
 
 import {
+  clientClosedError,
   errorFromGrpc,
   errorFromWire,
   isAbortReason,
+  isEndpointFailure,
   STREAMING_ERROR_METADATA_KEY,
   toStreamingError,
 } from './errors.js';
@@ -77,6 +79,27 @@ describe('error translation', () => {
     });
     expect(toStreamingError(new TypeError('oops'), 'c')).toMatchObject({ code: 'UNKNOWN', retriable: false });
     expect(toStreamingError(grpcError(status.UNAVAILABLE), 'c')).toMatchObject({ code: 'INNER', retriable: true });
+  });
+
+  const notActive = (): Metadata => {
+    const metadata = new Metadata();
+    const info = { code: STREAMING_ERROR_NUMBERS.COORDINATOR_NOT_ACTIVE, message: 'standby', retriable: true };
+    metadata.set(STREAMING_ERROR_METADATA_KEY, Buffer.from(StreamingErrorInfo.encode(info).finish()));
+    return metadata;
+  };
+
+  it.each([
+    ['a standby (COORDINATOR_NOT_ACTIVE details)', grpcError(status.FAILED_PRECONDITION, 'x', notActive()), true],
+    ['gRPC UNAVAILABLE (connection refused)', grpcError(status.UNAVAILABLE), true],
+    ['gRPC DEADLINE_EXCEEDED', grpcError(status.DEADLINE_EXCEEDED), true],
+    ['a coordinator shutting down', new StreamingError('ON_SHUTDOWN', 'bye'), true],
+    ['the client being closed', clientClosedError(), false],
+    ['gRPC CANCELLED', grpcError(status.CANCELLED), false],
+    ['gRPC INVALID_ARGUMENT', grpcError(status.INVALID_ARGUMENT), false],
+    ['RESOURCE_ACQUIRED', new StreamingError('RESOURCE_ACQUIRED', 'lock held'), false],
+    ['FAILED_PRECONDITION without details', grpcError(status.FAILED_PRECONDITION), false],
+  ])('counts %s as an endpoint failure: %s', (_what, e, expected) => {
+    expect(isEndpointFailure(toStreamingError(e, 'broadcast'))).toBe(expected);
   });
 
   it('recognises an abort reason only when the signal aborted', () => {

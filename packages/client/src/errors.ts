@@ -96,6 +96,22 @@ export function toStreamingError(e: unknown, context: string): StreamingError {
   return new StreamingError('UNKNOWN', `${context}: ${text}`, { cause: e, retriable: false });
 }
 
+/** gRPC statuses that say the endpoint could not be reached or did not answer at all. */
+const UNREACHABLE: ReadonlySet<number> = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
+
+/**
+ * True when a coordinator call failed because of the endpoint rather than the request: a standby
+ * answered (COORDINATOR_NOT_ACTIVE), the coordinator is shutting down (retriable ON_SHUTDOWN), or the
+ * endpoint is unreachable or silent (gRPC UNAVAILABLE, DEADLINE_EXCEEDED without StreamingError
+ * details). Another endpoint may serve the same request at once.
+ */
+export function isEndpointFailure(error: StreamingError): boolean {
+  if (error.code === 'COORDINATOR_NOT_ACTIVE') return true;
+  if (error.code === 'ON_SHUTDOWN') return error.retriable;
+  const grpcCode = error.details?.['grpcCode'];
+  return typeof grpcCode === 'number' && UNREACHABLE.has(grpcCode);
+}
+
 /** The error of every operation that is refused or cut short because the client was closed. */
 export function clientClosedError(): StreamingError {
   return new StreamingError('ON_SHUTDOWN', 'the streaming client is closed', { retriable: false });

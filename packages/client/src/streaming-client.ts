@@ -10,6 +10,7 @@ import type { ResolvedClientOptions, StreamingClientOptions } from './client-opt
 import { CoordinatorCalls } from './coordinator-calls.js';
 import type { BroadcastResult } from './coordinator-calls.js';
 import { Discovery } from './discovery.js';
+import { EndpointRotation } from './endpoint-rotation.js';
 import { clientClosedError, toStreamingError } from './errors.js';
 import { Producer } from './producer.js';
 import { Subscription } from './subscription.js';
@@ -37,9 +38,9 @@ export interface AppendManyResult {
 }
 
 /**
- * The streaming client: learns the topology from the endpoint's discovery stream, routes every append
- * to the node that owns its vchannel's pchannel, retries across migrations and failures, and reads
- * vchannels with resumable, in-order subscriptions.
+ * The streaming client: learns the topology from the discovery stream of the active coordinator (or
+ * standalone server), routes every append to the node that owns its vchannel's pchannel, retries across
+ * migrations and failures, and reads vchannels with resumable, in-order subscriptions.
  *
  * ```ts
  * await using client = await StreamingClient.connect({ endpoint: '127.0.0.1:19540' });
@@ -65,8 +66,9 @@ export class StreamingClient implements AsyncDisposable {
     this.#log = options.logger.child({ component: 'streaming-client' });
     this.#pool = new ChannelPool(options.credentials, options.channelOptions);
     this.#watcher = new TopologyWatcher(options.clock);
+    const endpoints = new EndpointRotation(options.endpoints);
     this.#discovery = new Discovery({
-      endpoint: options.endpoint,
+      endpoints,
       pool: this.#pool,
       watcher: this.#watcher,
       clock: options.clock,
@@ -85,7 +87,7 @@ export class StreamingClient implements AsyncDisposable {
       createTimeoutMs: options.createTimeoutMs,
     });
     this.#calls = new CoordinatorCalls({
-      endpoint: options.endpoint,
+      endpoints,
       pool: this.#pool,
       watcher: this.#watcher,
       logger: options.logger,
@@ -96,14 +98,16 @@ export class StreamingClient implements AsyncDisposable {
   }
 
   /**
-   * Creates a client and opens its discovery stream to `endpoint`. Resolves at once: an unreachable
-   * endpoint is retried in the background (see {@link waitReady}).
-   * @throws StreamingError INVALID_ARGUMENT for bad options.
+   * Creates a client and opens its discovery stream to `endpoint` (the first of several, moving on to
+   * the next while one is a standby or unreachable). Resolves at once: unreachable endpoints are retried
+   * in the background (see {@link waitReady}).
+   * @throws StreamingError INVALID_ARGUMENT for bad options (naming a malformed endpoint).
    */
   static async connect(options: StreamingClientOptions): Promise<StreamingClient> {
-    const client = new StreamingClient(resolveClientOptions(options));
+    const resolved = resolveClientOptions(options);
+    const client = new StreamingClient(resolved);
     client.#discovery.start();
-    client.#log.debug({ endpoint: options.endpoint }, 'connecting');
+    client.#log.debug({ endpoints: resolved.endpoints }, 'connecting');
     return Promise.resolve(client);
   }
 

@@ -41,6 +41,8 @@ export const StreamingErrorCode = {
   PARTITION_NOT_EXIST: 'PARTITION_NOT_EXIST',
   /** The caller aborted, or a deadline passed, after the request was sent: it may or may not have happened. */
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
+  /** This coordinator is a standby (another one is active): ask another endpoint. Retriable. */
+  COORDINATOR_NOT_ACTIVE: 'COORDINATOR_NOT_ACTIVE',
   /** Anything not otherwise classified (decoding an unknown code from a newer server). */
   UNKNOWN: 'UNKNOWN',
 } as const;
@@ -66,6 +68,7 @@ export const STREAMING_ERROR_NUMBERS: Readonly<Record<StreamingErrorCode, number
   VCHANNEL_DROPPED: 101,
   PARTITION_NOT_EXIST: 102,
   OUTCOME_UNKNOWN: 103,
+  COORDINATOR_NOT_ACTIVE: 104,
   UNKNOWN: 999,
 };
 
@@ -80,6 +83,7 @@ const RETRIABLE: ReadonlySet<StreamingErrorCode> = new Set<StreamingErrorCode>([
   'UNMATCHED_CHANNEL_TERM',
   'INNER',
   'RESOURCE_ACQUIRED',
+  'COORDINATOR_NOT_ACTIVE',
 ]);
 
 /** Codes that mean "this node does not (or no longer) own the pchannel": find the current owner. */
