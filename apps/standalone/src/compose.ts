@@ -7,6 +7,7 @@ import {
   StreamingCoordBroadcastServiceService,
   TsoServiceService,
 } from '@streamsvc/proto';
+import { createLogger, createMetrics, startHttpServer, walNodeMetrics } from '@streamsvc/app-kit';
 import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import { broadcastService, discoveryService, SingleNodeCoordinator, tsoService } from '@streamsvc/coordinator';
@@ -17,11 +18,8 @@ import { BatchTsoAllocator, GlobalTsoAllocator } from '@streamsvc/tso';
 import { WalRegistry } from '@streamsvc/wal-core';
 import { memoryWal } from '@streamsvc/wal-memory';
 import { woodpeckerWal } from '@streamsvc/wal-woodpecker';
-import { pino } from 'pino';
 
 import type { ResolvedStandaloneConfig } from './config.js';
-import { startHttpServer } from './http-server.js';
-import { createMetrics } from './metrics.js';
 
 /** A running standalone server. */
 export interface StandaloneApp extends AsyncDisposable {
@@ -48,14 +46,7 @@ export async function compose(
   config: ResolvedStandaloneConfig,
   overrides: StandaloneOverrides = {},
 ): Promise<StandaloneApp> {
-  // JSON lines for machines; pretty lines when a person watches the terminal.
-  const logger: Logger =
-    overrides.logger ??
-    pino({
-      level: config.logLevel,
-      base: { app: 'streamsvc-standalone' },
-      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
-    });
+  const logger: Logger = overrides.logger ?? createLogger({ level: config.logLevel, app: 'streamsvc-standalone' });
   const clock = overrides.clock ?? systemClock;
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
@@ -78,6 +69,7 @@ export async function compose(
     cleanup.push(() => opener.close());
 
     const metrics = createMetrics();
+    const walMetrics = walNodeMetrics(metrics, { clock });
     // The tail buffer's budget is for the node: each WAL gets its share.
     const walConfig = {
       writeAheadBuffer: {
@@ -91,7 +83,7 @@ export async function compose(
       walConfig,
       logger,
       clock,
-      interceptors: (p) => [metrics.appendInterceptor(p)],
+      interceptors: (p) => [walMetrics.appendInterceptor(p)],
     });
     cleanup.push(() => manager.close());
     const pchannels = Array.from({ length: config.pchannels }, (_, i) => pchannelName(config.cluster, i));
@@ -138,6 +130,7 @@ export async function compose(
       logger,
     });
     cleanup.push(async () => coordinator.close());
+    metrics.beforeScrape(() => walMetrics.observe(manager, node));
 
     const http = await startHttpServer({
       address: config.http,
@@ -145,10 +138,7 @@ export async function compose(
         const open = manager.status().filter((w) => w.state === 'open').length;
         return { ok: open === pchannels.length, detail: { walsOpen: open, pchannels: pchannels.length } };
       },
-      metrics: async () => {
-        metrics.observe(manager, node);
-        return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
-      },
+      metrics: () => metrics.scrape(),
     });
     cleanup.push(() => http.close());
     logger.info(

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-
-import { CodedError, isCodedError } from '@streamsvc/common';
+import { ConfigError, createConfigLoader } from '@streamsvc/app-kit';
 import { z } from 'zod';
 
 /** `host:port` with a numeric port (0 = pick a free one). */
@@ -55,82 +52,40 @@ export type StandaloneConfig = z.input<typeof standaloneConfigSchema>;
 export type ResolvedStandaloneConfig = z.output<typeof standaloneConfigSchema>;
 
 /** A configuration that cannot be used; the message lists every problem with its source. */
-export class ConfigError extends CodedError<'INVALID_CONFIG'> {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('config', 'INVALID_CONFIG', `[config] ${message}`, false, options);
-  }
-
-  static is(e: unknown): e is ConfigError {
-    return isCodedError(e, 'config');
-  }
-}
-
-const FLAGS = {
-  'data-dir': { type: 'string' },
-  listen: { type: 'string' },
-  http: { type: 'string' },
-  cluster: { type: 'string' },
-  pchannels: { type: 'string' },
-  wal: { type: 'string' },
-  'wab-mib': { type: 'string' },
-  'log-level': { type: 'string' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const ENV: Record<string, keyof StandaloneConfig> = {
-  STREAMSVC_DATA_DIR: 'dataDir',
-  STREAMSVC_LISTEN: 'listen',
-  STREAMSVC_HTTP: 'http',
-  STREAMSVC_CLUSTER: 'cluster',
-  STREAMSVC_PCHANNELS: 'pchannels',
-  STREAMSVC_WAL: 'wal',
-  STREAMSVC_WAB_MIB: 'writeAheadBufferMiB',
-  STREAMSVC_LOG_LEVEL: 'logLevel',
-};
+export { ConfigError };
 
 export const USAGE = `usage: streamsvc start [--data-dir DIR] [--listen HOST:PORT] [--http HOST:PORT] [--cluster NAME]
                        [--pchannels N] [--wal woodpecker|memory] [--wab-mib N] [--log-level LEVEL] [--config FILE.json]`;
 
 /**
- * Builds the configuration from command-line arguments, the environment and an optional JSON file.
+ * The flags and variables of the standalone server (`--config FILE.json` and `--help` come with the
+ * kit). `shutdownTimeoutMs` is settable from the file only.
+ */
+export const standaloneConfigLoader = createConfigLoader({
+  schema: standaloneConfigSchema,
+  flags: {
+    'data-dir': { key: 'dataDir', valueName: 'DIR' },
+    listen: { key: 'listen', valueName: 'HOST:PORT' },
+    http: { key: 'http', valueName: 'HOST:PORT' },
+    cluster: { key: 'cluster', valueName: 'NAME' },
+    pchannels: 'pchannels',
+    wal: 'wal',
+    'wab-mib': 'writeAheadBufferMiB',
+    'log-level': { key: 'logLevel', valueName: 'LEVEL' },
+  },
+  env: { prefix: 'STREAMSVC_', names: { writeAheadBufferMiB: 'STREAMSVC_WAB_MIB', shutdownTimeoutMs: false } },
+  usage: USAGE,
+});
+
+/**
+ * Builds the configuration from command-line arguments, the environment and an optional JSON file
+ * (flags > environment > file > defaults).
  * @throws {ConfigError} naming every bad value and where it came from (unknown flags included).
  */
 export function loadConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): ResolvedStandaloneConfig & { help: boolean } {
-  let flags: ReturnType<typeof parseArgs<{ options: typeof FLAGS; args: string[]; allowPositionals: false }>>['values'];
-  try {
-    flags = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: false }).values;
-  } catch (e) {
-    throw new ConfigError(`${(e as Error).message}\n${USAGE}`, { cause: e });
-  }
-  const raw: Record<string, unknown> = {};
-  if (flags.config) {
-    try {
-      Object.assign(raw, JSON.parse(readFileSync(flags.config, 'utf8')) as object);
-    } catch (e) {
-      throw new ConfigError(`cannot read config file ${flags.config}: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined) raw[key] = env[name];
-  const fromFlags: Record<string, unknown> = {
-    dataDir: flags['data-dir'],
-    listen: flags.listen,
-    http: flags.http,
-    cluster: flags.cluster,
-    pchannels: flags.pchannels,
-    wal: flags.wal,
-    writeAheadBufferMiB: flags['wab-mib'],
-    logLevel: flags['log-level'],
-  };
-  for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) raw[key] = value;
-  for (const key of ['pchannels', 'writeAheadBufferMiB']) if (typeof raw[key] === 'string') raw[key] = Number(raw[key]);
-  const parsed = standaloneConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}\n${USAGE}`);
-  }
-  return { ...parsed.data, help: flags.help ?? false };
+  const { config, help } = standaloneConfigLoader.load(argv, env);
+  return { ...config, help };
 }

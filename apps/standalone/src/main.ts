@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig, USAGE } from './config.js';
+import { runApp } from '@streamsvc/app-kit';
+
+import { loadConfig, USAGE } from './config.js';
+import type { ResolvedStandaloneConfig } from './config.js';
 import { compose } from './compose.js';
 
 /**
@@ -8,38 +11,17 @@ import { compose } from './compose.js';
  * startup failure, 2 on a bad configuration.
  */
 export async function runStandalone(argv: readonly string[]): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(argv, process.env);
-  } catch (e) {
-    process.stderr.write(`${ConfigError.is(e) ? e.message : String(e)}\n`);
-    return 2;
-  }
-  if (config.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let app;
-  try {
-    app = await compose(config);
-  } catch (e) {
-    process.stderr.write(`streamsvc: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
-  const started = app;
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (++signals > 1) process.exit(130);
-      process.stderr.write(`streamsvc: ${signal} received, shutting down\n`);
-      const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2000);
-      force.unref();
-      void started.close().then(resolve);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  return runApp<ResolvedStandaloneConfig>({
+    name: 'streamsvc',
+    argv,
+    env: process.env,
+    load: (args, env) => {
+      const config = loadConfig(args, env);
+      return config.help ? { help: USAGE } : { config };
+    },
+    start: (config) => compose(config),
+    shutdownTimeoutMs: (config) => config.shutdownTimeoutMs,
   });
-  return 0;
 }
 
 const isMain = process.argv[1] !== undefined && /standalone[/\\](dist|src)[/\\]main\.[jt]s$/.test(process.argv[1]);
