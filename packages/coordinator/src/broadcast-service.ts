@@ -1,10 +1,8 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { isRetriable, noopLogger, systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
-import { decodeBroadcastMessage, MessageError, STREAMING_ERROR_NUMBERS, StreamingError } from '@streamsvc/message';
-import type { MutableMessage } from '@streamsvc/message';
-import { streamingErrorMetadata } from '@streamsvc/proto';
+import { decodeBroadcastMessage, StreamingError } from '@streamsvc/message';
+import type { BroadcastMutableMessage, MutableMessage } from '@streamsvc/message';
 import type {
   AppendResult,
   BroadcastRequest,
@@ -13,10 +11,16 @@ import type {
 } from '@streamsvc/proto';
 import type { TsoSource } from '@streamsvc/tso';
 
-/** Appends one message to the WAL owning its vchannel (locally in standalone, over gRPC in a cluster). */
-export type VChannelAppender = (message: MutableMessage, options: { signal?: AbortSignal }) => Promise<AppendResult>;
+import type { Broadcaster, BroadcastOutcome, VChannelAppender } from './broadcaster.js';
+import { grpcFailure } from './grpc-failure.js';
 
-export interface BroadcastServiceOptions {
+export type { VChannelAppender } from './broadcaster.js';
+
+/**
+ * The standalone mode: every vchannel's WAL is in this process, so a broadcast is appended directly,
+ * without resource locks or a persisted task (a crash takes the WALs down with the coordinator).
+ */
+export interface DirectBroadcastServiceOptions {
   readonly append: VChannelAppender;
   /** The WAL backend's name, so clients parse the result ids with the right codec. */
   readonly walName: string;
@@ -28,45 +32,92 @@ export interface BroadcastServiceOptions {
   readonly logger?: Logger;
 }
 
+/** The cluster mode: broadcasts go through the active coordinator's {@link Broadcaster}. */
+export interface ClusterBroadcastServiceOptions {
+  /**
+   * The broadcaster while this coordinator is the active one; `undefined` on a standby, which answers
+   * COORDINATOR_NOT_ACTIVE (retriable: the client asks another coordinator endpoint).
+   */
+  readonly broadcaster: () => Broadcaster | undefined;
+  /** The WAL backend's name, so clients parse the result ids with the right codec. */
+  readonly walName: string;
+  readonly logger?: Logger;
+}
+
+export type BroadcastServiceOptions = DirectBroadcastServiceOptions | ClusterBroadcastServiceOptions;
+
 /**
  * Broadcast: appends one message (DDL such as CreateCollection) to every vchannel its broadcast header
- * names, each copy carrying the same broadcast id, retrying retriable failures (a pchannel moving,
- * a node restarting) with backoff until every vchannel acknowledged. A non-retriable failure on any
- * vchannel fails the call with that error. (Resource-key locks and a persisted task that survives a
- * coordinator restart belong to the cluster coordinator.)
+ * names, each copy carrying the same broadcast id, retrying retriable failures (a pchannel moving, a
+ * node restarting) with backoff until every vchannel acknowledged. A non-retriable failure on any
+ * vchannel fails the call with that error (the other vchannels may hold their copy).
+ *
+ * With `broadcaster` (cluster) the call runs through {@link Broadcaster.broadcast}: resource locks, a
+ * persisted task completed at least once per vchannel across coordinator crashes; a client that cancels
+ * the call after its broadcast id was allocated does not stop it. With `append` (standalone) the copies
+ * are appended directly.
+ *
+ * Errors answer FAILED_PRECONDITION with the StreamingErrorInfo in the metadata: a malformed message is
+ * INVALID_ARGUMENT, a StreamingError keeps its code, anything else is INNER (retriable).
  */
 export function broadcastService(options: BroadcastServiceOptions): StreamingCoordBroadcastServiceServer {
-  const clock = options.clock ?? systemClock;
   const log = (options.logger ?? noopLogger).child({ component: 'broadcast' });
+  const run: (message: BroadcastMutableMessage, signal: AbortSignal) => Promise<BroadcastOutcome> =
+    'broadcaster' in options ? viaBroadcaster(options.broadcaster) : direct(options);
   return {
     broadcast(call: ServerUnaryCall<BroadcastRequest, BroadcastResponse>, callback: sendUnaryData<BroadcastResponse>) {
+      const cancelled = new AbortController();
+      const onCancelled = (): void => cancelled.abort(new StreamingError('OUTCOME_UNKNOWN', 'the client cancelled'));
+      call.on('cancelled', onCancelled);
       void (async () => {
         try {
-          const broadcast = decodeBroadcastMessage(call.request.message);
-          const broadcastId = await options.tso.allocate(1);
-          broadcast.withBroadcastId(broadcastId);
-          const copies = broadcast.splitIntoMutableMessages();
-          const deadline = clock.nowMs() + (options.deadlineMs ?? 60_000);
-          const results = await Promise.all(
-            copies.map(
-              async (copy) => [copy.vchannel!, await appendWithRetry(options.append, copy, deadline, clock)] as const,
-            ),
-          );
-          log.debug({ broadcastId: String(broadcastId), vchannels: copies.length }, 'broadcast applied');
-          callback(null, { broadcastId, results: new Map(results), walName: options.walName });
-        } catch (e) {
-          const error = MessageError.is(e) ? new StreamingError('INVALID_ARGUMENT', e.message, { cause: e }) : e;
-          const info = StreamingError.is(error)
-            ? { code: STREAMING_ERROR_NUMBERS[error.code], message: error.message, retriable: error.retriable }
-            : { code: STREAMING_ERROR_NUMBERS.INNER, message: String(error), retriable: true };
-          callback({
-            code: GrpcStatus.FAILED_PRECONDITION,
-            details: info.message,
-            metadata: streamingErrorMetadata(info),
+          const outcome = await run(decodeBroadcastMessage(call.request.message), cancelled.signal);
+          log.debug({ broadcastId: String(outcome.broadcastId), vchannels: outcome.results.size }, 'broadcast applied');
+          callback(null, {
+            broadcastId: outcome.broadcastId,
+            results: new Map(outcome.results),
+            walName: options.walName,
           });
+        } catch (e) {
+          callback(grpcFailure(e));
+        } finally {
+          call.removeListener('cancelled', onCancelled);
         }
       })();
     },
+  };
+}
+
+function viaBroadcaster(
+  broadcaster: () => Broadcaster | undefined,
+): (message: BroadcastMutableMessage, signal: AbortSignal) => Promise<BroadcastOutcome> {
+  return (message, signal) => {
+    const active = broadcaster();
+    if (active === undefined) {
+      throw new StreamingError(
+        'COORDINATOR_NOT_ACTIVE',
+        'this coordinator is a standby; broadcast through the active coordinator',
+      );
+    }
+    return active.broadcast(message, { signal });
+  };
+}
+
+function direct(
+  options: DirectBroadcastServiceOptions,
+): (message: BroadcastMutableMessage) => Promise<BroadcastOutcome> {
+  const clock = options.clock ?? systemClock;
+  return async (broadcast) => {
+    const broadcastId = await options.tso.allocate(1);
+    broadcast.withBroadcastId(broadcastId);
+    const copies = broadcast.splitIntoMutableMessages();
+    const deadline = clock.nowMs() + (options.deadlineMs ?? 60_000);
+    const results = await Promise.all(
+      copies.map(
+        async (copy) => [copy.vchannel!, await appendWithRetry(options.append, copy, deadline, clock)] as const,
+      ),
+    );
+    return { broadcastId, results: new Map(results) };
   };
 }
 

@@ -2,6 +2,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { noopLogger } from '@streamsvc/common';
 import type { Logger } from '@streamsvc/common';
 import { StreamingError } from '@streamsvc/message';
+import { grpcFailure } from './grpc-failure.js';
 import type {
   AssignmentDiscoverRequest,
   AssignmentDiscoverResponse,
@@ -13,7 +14,12 @@ import { toFullAssignment } from './topology.js';
 import type { TopologyHub } from './topology.js';
 
 export interface DiscoveryServiceOptions {
-  readonly hub: TopologyHub;
+  /**
+   * The topology to serve. A function is asked at each new stream: a cluster coordinator returns its
+   * hub while active and throws COORDINATOR_NOT_ACTIVE (sent to the client as the stream's status) on a
+   * standby.
+   */
+  readonly hub: TopologyHub | (() => TopologyHub);
   /** A client saw a node answer as if it did not own `pchannel` (the balancer may act on it). */
   readonly onReportedError?: (pchannel: PChannelInfo, error: StreamingError) => void;
   readonly logger?: Logger;
@@ -27,6 +33,13 @@ export function discoveryService(options: DiscoveryServiceOptions): StreamingCoo
   const log = (options.logger ?? noopLogger).child({ component: 'discovery' });
   return {
     assignmentDiscover(call: ServerDuplexStream<AssignmentDiscoverRequest, AssignmentDiscoverResponse>) {
+      let hub: TopologyHub;
+      try {
+        hub = typeof options.hub === 'function' ? options.hub() : options.hub;
+      } catch (e) {
+        call.emit('error', grpcFailure(e));
+        return;
+      }
       const abort = new AbortController();
       const stop = (): void => abort.abort();
       call.on('cancelled', stop);
@@ -52,21 +65,21 @@ export function discoveryService(options: DiscoveryServiceOptions): StreamingCoo
         }
       });
       void (async () => {
-        let sent = options.hub.current;
+        let sent = hub.current;
         call.write({ response: { $case: 'fullAssignment', fullAssignment: toFullAssignment(sent) } });
         while (!abort.signal.aborted) {
           try {
-            await options.hub.waitNewer(sent.version, abort.signal);
+            await hub.waitNewer(sent.version, abort.signal);
           } catch {
             return;
           }
           if (abort.signal.aborted) return;
-          if (options.hub.closed) {
+          if (hub.closed) {
             call.write({ response: { $case: 'close', close: {} } });
             call.end();
             return;
           }
-          sent = options.hub.current;
+          sent = hub.current;
           call.write({ response: { $case: 'fullAssignment', fullAssignment: toFullAssignment(sent) } });
         }
       })();

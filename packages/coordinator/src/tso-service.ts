@@ -1,11 +1,15 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
-import { STREAMING_ERROR_NUMBERS } from '@streamsvc/message';
-import { streamingErrorMetadata } from '@streamsvc/proto';
+import { StreamingError } from '@streamsvc/message';
 import type { AllocTimestampRequest, AllocTimestampResponse, TsoServiceServer } from '@streamsvc/proto';
 import type { TsoSource } from '@streamsvc/tso';
 
-/** AllocTimestamp over the cluster's global allocator: nodes take blocks, clients guarantee timestamps. */
+import { grpcFailure } from './grpc-failure.js';
+
+/**
+ * AllocTimestamp over the cluster's global allocator: nodes take blocks, clients guarantee timestamps.
+ * A StreamingError from the source (COORDINATOR_NOT_ACTIVE on a standby) keeps its code; allocator
+ * failures (the metastore unreachable, a fenced allocator) are INNER, retriable.
+ */
 export function tsoService(source: TsoSource): TsoServiceServer {
   return {
     allocTimestamp(
@@ -16,9 +20,16 @@ export function tsoService(source: TsoSource): TsoServiceServer {
       source.allocate(count).then(
         (first) => callback(null, { first, count }),
         (e: unknown) => {
-          const message = e instanceof Error ? e.message : String(e);
-          const info = { code: STREAMING_ERROR_NUMBERS.INNER, message, retriable: true };
-          callback({ code: GrpcStatus.UNAVAILABLE, details: message, metadata: streamingErrorMetadata(info) });
+          const error = StreamingError.is(e)
+            ? e
+            : new StreamingError(
+                'INNER',
+                `timestamp allocation failed: ${e instanceof Error ? e.message : String(e)}`,
+                {
+                  cause: e,
+                },
+              );
+          callback(grpcFailure(error));
         },
       );
     },

@@ -54,12 +54,20 @@ export {
   BroadcastResponse_ResultsEntry,
   CloseAssignmentDiscover,
   FullAssignment,
+  GetBalanceStatusRequest,
+  GetBalanceStatusResponse,
+  MovePChannelRequest,
+  MovePChannelResponse,
   NodeAssignment,
+  PChannelAssignmentStatus,
   ReportAssignmentError,
   StreamingCoordAssignmentServiceClient,
   StreamingCoordAssignmentServiceService,
   StreamingCoordBroadcastServiceClient,
   StreamingCoordBroadcastServiceService,
+  StreamingCoordBalancerServiceClient,
+  StreamingCoordBalancerServiceService,
+  StreamingNodeStatus,
   TsoServiceClient,
   TsoServiceService,
 } from './gen/streamsvc/streaming/v1/coord.js';
@@ -80,6 +88,7 @@ export type {
 export type {
   StreamingCoordAssignmentServiceServer,
   StreamingCoordBroadcastServiceServer,
+  StreamingCoordBalancerServiceServer,
   TsoServiceServer,
 } from './gen/streamsvc/streaming/v1/coord.js';
 export type { HealthServer } from './gen/grpc/health/v1/health.js';

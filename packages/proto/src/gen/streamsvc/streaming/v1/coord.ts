@@ -92,6 +92,42 @@ export interface AllocTimestampResponse {
   count: number;
 }
 
+export interface GetBalanceStatusRequest {
+}
+
+export interface GetBalanceStatusResponse {
+  nodes: StreamingNodeStatus[];
+  pchannels: PChannelAssignmentStatus[];
+  /** The active coordinator's address. */
+  coordinator: string;
+}
+
+export interface StreamingNodeStatus {
+  node?: NodeInfo | undefined;
+  draining: boolean;
+  version: string;
+}
+
+export interface PChannelAssignmentStatus {
+  name: string;
+  term: bigint;
+  /** UNINITIALIZED, ASSIGNING, ASSIGNED or UNAVAILABLE. */
+  state: string;
+  /** Owner (ASSIGNED), target (ASSIGNING) or last owner. */
+  node?: NodeInfo | undefined;
+  moving: boolean;
+  assignedAtMs: number;
+}
+
+export interface MovePChannelRequest {
+  pchannel: string;
+  serverId: bigint;
+}
+
+export interface MovePChannelResponse {
+  pchannel?: PChannelInfo | undefined;
+}
+
 function createBaseAssignmentDiscoverRequest(): AssignmentDiscoverRequest {
   return { request: undefined };
 }
@@ -874,6 +910,455 @@ export const AllocTimestampResponse: MessageFns<AllocTimestampResponse> = {
   },
 };
 
+function createBaseGetBalanceStatusRequest(): GetBalanceStatusRequest {
+  return {};
+}
+
+export const GetBalanceStatusRequest: MessageFns<GetBalanceStatusRequest> = {
+  encode(_: GetBalanceStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBalanceStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBalanceStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetBalanceStatusRequest>, I>>(base?: I): GetBalanceStatusRequest {
+    return GetBalanceStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetBalanceStatusRequest>, I>>(_: I): GetBalanceStatusRequest {
+    const message = createBaseGetBalanceStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetBalanceStatusResponse(): GetBalanceStatusResponse {
+  return { nodes: [], pchannels: [], coordinator: "" };
+}
+
+export const GetBalanceStatusResponse: MessageFns<GetBalanceStatusResponse> = {
+  encode(message: GetBalanceStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nodes) {
+      StreamingNodeStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.pchannels) {
+      PChannelAssignmentStatus.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.coordinator !== "") {
+      writer.uint32(26).string(message.coordinator);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetBalanceStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetBalanceStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodes.push(StreamingNodeStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pchannels.push(PChannelAssignmentStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.coordinator = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetBalanceStatusResponse>, I>>(base?: I): GetBalanceStatusResponse {
+    return GetBalanceStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetBalanceStatusResponse>, I>>(object: I): GetBalanceStatusResponse {
+    const message = createBaseGetBalanceStatusResponse();
+    message.nodes = object.nodes?.map((e) => StreamingNodeStatus.fromPartial(e)) || [];
+    message.pchannels = object.pchannels?.map((e) => PChannelAssignmentStatus.fromPartial(e)) || [];
+    message.coordinator = object.coordinator ?? "";
+    return message;
+  },
+};
+
+function createBaseStreamingNodeStatus(): StreamingNodeStatus {
+  return { node: undefined, draining: false, version: "" };
+}
+
+export const StreamingNodeStatus: MessageFns<StreamingNodeStatus> = {
+  encode(message: StreamingNodeStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== undefined) {
+      NodeInfo.encode(message.node, writer.uint32(10).fork()).join();
+    }
+    if (message.draining !== false) {
+      writer.uint32(16).bool(message.draining);
+    }
+    if (message.version !== "") {
+      writer.uint32(26).string(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamingNodeStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamingNodeStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = NodeInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StreamingNodeStatus>, I>>(base?: I): StreamingNodeStatus {
+    return StreamingNodeStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamingNodeStatus>, I>>(object: I): StreamingNodeStatus {
+    const message = createBaseStreamingNodeStatus();
+    message.node = (object.node !== undefined && object.node !== null) ? NodeInfo.fromPartial(object.node) : undefined;
+    message.draining = object.draining ?? false;
+    message.version = object.version ?? "";
+    return message;
+  },
+};
+
+function createBasePChannelAssignmentStatus(): PChannelAssignmentStatus {
+  return { name: "", term: 0n, state: "", node: undefined, moving: false, assignedAtMs: 0 };
+}
+
+export const PChannelAssignmentStatus: MessageFns<PChannelAssignmentStatus> = {
+  encode(message: PChannelAssignmentStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.term !== 0n) {
+      if (BigInt.asUintN(64, message.term) !== message.term) {
+        throw new globalThis.Error("value provided for field message.term of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.term);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.node !== undefined) {
+      NodeInfo.encode(message.node, writer.uint32(34).fork()).join();
+    }
+    if (message.moving !== false) {
+      writer.uint32(40).bool(message.moving);
+    }
+    if (message.assignedAtMs !== 0) {
+      if (BigInt.asIntN(64, BigInt(message.assignedAtMs)) !== BigInt(message.assignedAtMs)) {
+        throw new globalThis.Error("value provided for field BigInt(message.assignedAtMs) of type int64 too large");
+      }
+      writer.uint32(48).int64(BigInt(message.assignedAtMs));
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PChannelAssignmentStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePChannelAssignmentStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.node = NodeInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.moving = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.assignedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PChannelAssignmentStatus>, I>>(base?: I): PChannelAssignmentStatus {
+    return PChannelAssignmentStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PChannelAssignmentStatus>, I>>(object: I): PChannelAssignmentStatus {
+    const message = createBasePChannelAssignmentStatus();
+    message.name = object.name ?? "";
+    message.term = (object.term !== undefined && object.term !== null) ? BigInt(object.term) : 0n;
+    message.state = object.state ?? "";
+    message.node = (object.node !== undefined && object.node !== null) ? NodeInfo.fromPartial(object.node) : undefined;
+    message.moving = object.moving ?? false;
+    message.assignedAtMs = object.assignedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseMovePChannelRequest(): MovePChannelRequest {
+  return { pchannel: "", serverId: 0n };
+}
+
+export const MovePChannelRequest: MessageFns<MovePChannelRequest> = {
+  encode(message: MovePChannelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pchannel !== "") {
+      writer.uint32(10).string(message.pchannel);
+    }
+    if (message.serverId !== 0n) {
+      if (BigInt.asIntN(64, message.serverId) !== message.serverId) {
+        throw new globalThis.Error("value provided for field message.serverId of type int64 too large");
+      }
+      writer.uint32(16).int64(message.serverId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MovePChannelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMovePChannelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pchannel = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.serverId = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<MovePChannelRequest>, I>>(base?: I): MovePChannelRequest {
+    return MovePChannelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MovePChannelRequest>, I>>(object: I): MovePChannelRequest {
+    const message = createBaseMovePChannelRequest();
+    message.pchannel = object.pchannel ?? "";
+    message.serverId = (object.serverId !== undefined && object.serverId !== null) ? BigInt(object.serverId) : 0n;
+    return message;
+  },
+};
+
+function createBaseMovePChannelResponse(): MovePChannelResponse {
+  return { pchannel: undefined };
+}
+
+export const MovePChannelResponse: MessageFns<MovePChannelResponse> = {
+  encode(message: MovePChannelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pchannel !== undefined) {
+      PChannelInfo.encode(message.pchannel, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MovePChannelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMovePChannelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pchannel = PChannelInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<MovePChannelResponse>, I>>(base?: I): MovePChannelResponse {
+    return MovePChannelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MovePChannelResponse>, I>>(object: I): MovePChannelResponse {
+    const message = createBaseMovePChannelResponse();
+    message.pchannel = (object.pchannel !== undefined && object.pchannel !== null)
+      ? PChannelInfo.fromPartial(object.pchannel)
+      : undefined;
+    return message;
+  },
+};
+
 /** Topology discovery: every client keeps one stream open and receives a full snapshot whenever it changes. */
 export type StreamingCoordAssignmentServiceService = typeof StreamingCoordAssignmentServiceService;
 export const StreamingCoordAssignmentServiceService = {
@@ -967,6 +1452,92 @@ export const StreamingCoordBroadcastServiceClient = makeGenericClientConstructor
   serviceName: string;
 };
 
+/**
+ * Operator view and control of the balancer (active coordinator only; a standby answers
+ * COORDINATOR_NOT_ACTIVE).
+ */
+export type StreamingCoordBalancerServiceService = typeof StreamingCoordBalancerServiceService;
+export const StreamingCoordBalancerServiceService = {
+  /** Every live node and every pchannel with its state, term and owner. */
+  getBalanceStatus: {
+    path: "/streamsvc.streaming.v1.StreamingCoordBalancerService/GetBalanceStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetBalanceStatusRequest): Buffer =>
+      Buffer.from(GetBalanceStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetBalanceStatusRequest => GetBalanceStatusRequest.decode(value),
+    responseSerialize: (value: GetBalanceStatusResponse): Buffer =>
+      Buffer.from(GetBalanceStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetBalanceStatusResponse => GetBalanceStatusResponse.decode(value),
+  },
+  /** Moves one pchannel to a node now; returns once it is open there under a new term. */
+  movePChannel: {
+    path: "/streamsvc.streaming.v1.StreamingCoordBalancerService/MovePChannel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MovePChannelRequest): Buffer => Buffer.from(MovePChannelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MovePChannelRequest => MovePChannelRequest.decode(value),
+    responseSerialize: (value: MovePChannelResponse): Buffer =>
+      Buffer.from(MovePChannelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MovePChannelResponse => MovePChannelResponse.decode(value),
+  },
+} as const;
+
+export interface StreamingCoordBalancerServiceServer extends UntypedServiceImplementation {
+  /** Every live node and every pchannel with its state, term and owner. */
+  getBalanceStatus: handleUnaryCall<GetBalanceStatusRequest, GetBalanceStatusResponse>;
+  /** Moves one pchannel to a node now; returns once it is open there under a new term. */
+  movePChannel: handleUnaryCall<MovePChannelRequest, MovePChannelResponse>;
+}
+
+export interface StreamingCoordBalancerServiceClient extends Client {
+  /** Every live node and every pchannel with its state, term and owner. */
+  getBalanceStatus(
+    request: GetBalanceStatusRequest,
+    callback: (error: ServiceError | null, response: GetBalanceStatusResponse) => void,
+  ): ClientUnaryCall;
+  getBalanceStatus(
+    request: GetBalanceStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetBalanceStatusResponse) => void,
+  ): ClientUnaryCall;
+  getBalanceStatus(
+    request: GetBalanceStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetBalanceStatusResponse) => void,
+  ): ClientUnaryCall;
+  /** Moves one pchannel to a node now; returns once it is open there under a new term. */
+  movePChannel(
+    request: MovePChannelRequest,
+    callback: (error: ServiceError | null, response: MovePChannelResponse) => void,
+  ): ClientUnaryCall;
+  movePChannel(
+    request: MovePChannelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MovePChannelResponse) => void,
+  ): ClientUnaryCall;
+  movePChannel(
+    request: MovePChannelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MovePChannelResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const StreamingCoordBalancerServiceClient = makeGenericClientConstructor(
+  StreamingCoordBalancerServiceService,
+  "streamsvc.streaming.v1.StreamingCoordBalancerService",
+) as unknown as {
+  new (
+    address: string,
+    credentials: ChannelCredentials,
+    options?: Partial<ClientOptions>,
+  ): StreamingCoordBalancerServiceClient;
+  service: typeof StreamingCoordBalancerServiceService;
+  serviceName: string;
+};
+
 /** The cluster's global timestamp allocator (nodes take blocks; clients ask for guarantee timestamps). */
 export type TsoServiceService = typeof TsoServiceService;
 export const TsoServiceService = {
@@ -1026,6 +1597,17 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
