@@ -114,6 +114,19 @@ describe('Balancer', () => {
     expect(nodes.log.some((l) => l.startsWith('remove') && l.endsWith('on 2'))).toBe(false); // gone: not asked
   });
 
+  it('does not let a hung node hold up the reassignment of its pchannels once it left', async () => {
+    const nodes = new FakeNodes();
+    const b = await start(nodes);
+    b.updateNodes([node(1), node(2)]);
+    await eventually(() => settled(b), 'first layout');
+    nodes.hang.add(2n); // paused: its status check never answers
+    clock.advance(60_000);
+    b.trigger();
+    await eventually(() => nodes.log.includes('status of 2'), 'the periodic status check');
+    b.updateNodes([node(1)]); // its session expired
+    await eventually(() => settled(b) && nodes.layout().get(1n)?.length === 8, 'all on node 1', 1000);
+  });
+
   it('empties a draining node, asking it to close each pchannel first', async () => {
     const nodes = new FakeNodes();
     const b = await start(nodes);

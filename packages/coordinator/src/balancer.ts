@@ -32,6 +32,12 @@ export interface PChannelStatus extends PChannelMeta {
 }
 
 /**
+ * Deadline of the calls whose failure the balancer can live with: closing a pchannel on its old owner
+ * (the new owner's open fences it anyway) and status checks. A node that hangs costs at most this much.
+ */
+const BEST_EFFORT_TIMEOUT_MS = 5_000;
+
+/**
  * Keeps every pchannel open on exactly one live node, under a term persisted before that node is told.
  *
  * One loop computes the wanted layout (the policy) from the live nodes and the pchannel metas whenever
@@ -60,6 +66,8 @@ export class Balancer {
   readonly #failed: Deferred<StreamingError> = deferred<StreamingError>();
   #wake: Deferred<void> = deferred<void>();
   #nodesKnown = false;
+  /** The status check running in the background, if any (never awaited by the loop). */
+  #checking: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
 
   private constructor(options: BalancerOptions, metas: Map<string, VersionedMeta>) {
@@ -173,6 +181,7 @@ export class Balancer {
       for (const m of this.#moves.values()) m.abort.abort(this.#stop.signal.reason);
       this.trigger();
       await this.#loop;
+      await this.#checking;
       await Promise.allSettled([...this.#moves.values()].map((m) => m.done));
     });
   }
@@ -182,7 +191,11 @@ export class Balancer {
     while (!this.#stop.signal.aborted) {
       if (this.#nodesKnown) {
         if (this.#clock.nowMs() >= nextCheck) {
-          await this.#checkNodes();
+          // In the background: a hung node (paused, partitioned) must not hold up the moves that replace it.
+          this.#checking ??= this.#checkNodes().finally(() => {
+            this.#checking = undefined;
+            this.trigger();
+          });
           nextCheck = this.#clock.nowMs() + (this.#o.checkIntervalMs ?? 10_000);
         }
         this.#round();
@@ -281,7 +294,8 @@ export class Balancer {
     await Promise.all(
       vm.meta.history.map(async (h) => {
         if (h.node.serverId === target.serverId || !this.#nodes.has(h.node.serverId)) return;
-        await this.#o.nodes.remove(h.node, pchannel, h.term, { signal: this.#timeout(signal) }).catch((e: unknown) => {
+        const bestEffort = this.#timeout(signal, BEST_EFFORT_TIMEOUT_MS);
+        await this.#o.nodes.remove(h.node, pchannel, h.term, { signal: bestEffort }).catch((e: unknown) => {
           if (!StreamingError.is(e, 'IGNORED_OPERATION')) {
             this.#log.warn({ pchannel, node: String(h.node.serverId), err: e }, 'could not close on the old owner');
           }
@@ -311,7 +325,7 @@ export class Balancer {
       [...this.#nodes.values()].map(async (node) => {
         let wals;
         try {
-          wals = await this.#o.nodes.status(node, { signal: this.#timeout() });
+          wals = await this.#o.nodes.status(node, { signal: this.#timeout(undefined, BEST_EFFORT_TIMEOUT_MS) });
         } catch {
           return;
         }
@@ -327,7 +341,9 @@ export class Balancer {
           const meta = this.#metas.get(w.pchannel)?.meta;
           const stray = meta && (w.term < meta.term || meta.node?.serverId !== node.serverId);
           if (stray && !this.#moves.has(w.pchannel)) {
-            await this.#o.nodes.remove(node, w.pchannel, w.term, { signal: this.#timeout() }).catch(() => {});
+            await this.#o.nodes
+              .remove(node, w.pchannel, w.term, { signal: this.#timeout(undefined, BEST_EFFORT_TIMEOUT_MS) })
+              .catch(() => {});
           }
         }
       }),
@@ -355,8 +371,9 @@ export class Balancer {
     return next;
   }
 
-  #timeout(signal?: AbortSignal): AbortSignal {
-    const signals = [this.#stop.signal, AbortSignal.timeout(this.#o.operationTimeoutMs ?? 30_000)];
+  #timeout(signal?: AbortSignal, capMs = Number.POSITIVE_INFINITY): AbortSignal {
+    const ms = Math.min(this.#o.operationTimeoutMs ?? 30_000, capMs);
+    const signals = [this.#stop.signal, AbortSignal.timeout(ms)];
     if (signal) signals.push(signal);
     return AbortSignal.any(signals);
   }

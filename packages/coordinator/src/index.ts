@@ -21,6 +21,7 @@ export {
   NodeSession,
   allocateServerId,
   clusterKeys,
+  CLUSTER_APP_KEYS,
   watchNodes,
   encodeNodeSession,
   decodeNodeSession,

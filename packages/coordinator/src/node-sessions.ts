@@ -40,6 +40,13 @@ export function clusterKeys(root: string): ClusterKeys {
 }
 
 /**
+ * The layout the cluster apps (streaming-coord, streaming-node) share: their MetaKV namespace is the
+ * cluster's etcd prefix (`--root`), and the streaming keys live under `cluster/` in it, beside the
+ * WAL backend's own (`woodpecker/`).
+ */
+export const CLUSTER_APP_KEYS: ClusterKeys = clusterKeys('cluster');
+
+/**
  * Allocates a server id never used before in this cluster (a counter bumped by compare-and-swap), so a
  * restarted node is a new node: the coordinator never confuses its fresh WAL manager with the old one's.
  */

@@ -7,7 +7,7 @@ import type { NodeRef } from '../../src/pchannel-meta.js';
 export class FakeNodes implements NodeManagerPort {
   readonly held = new Map<bigint, Map<string, bigint>>();
   readonly log: string[] = [];
-  /** Assigns to these nodes never finish until aborted. */
+  /** Assigns to and status checks of these nodes never finish until aborted. */
   readonly hang = new Set<bigint>();
 
   assign(node: NodeRef, pchannel: string, term: bigint, options: { signal?: AbortSignal }): Promise<void> {
@@ -32,7 +32,13 @@ export class FakeNodes implements NodeManagerPort {
     return Promise.resolve();
   }
 
-  status(node: NodeRef): Promise<readonly NodeWalStatus[]> {
+  status(node: NodeRef, options: { signal?: AbortSignal } = {}): Promise<readonly NodeWalStatus[]> {
+    this.log.push(`status of ${node.serverId}`);
+    if (this.hang.has(node.serverId)) {
+      return new Promise((_, reject) =>
+        options.signal?.addEventListener('abort', () => reject(options.signal!.reason)),
+      );
+    }
     return Promise.resolve(
       [...this.#node(node.serverId)].map(([pchannel, term]) => ({ pchannel, term, state: 'open' })),
     );

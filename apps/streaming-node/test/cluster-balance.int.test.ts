@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+
+import { StreamingClient } from '@streamsvc/client';
+import { startEtcd, tempDir } from '@streamsvc/testkit';
+import type { EtcdService, TempDir } from '@streamsvc/testkit';
+
+import { settled, spread, TestCluster } from './support/cluster.js';
+import { createCollection, deliveryProblems, flatten, Follower, Ledger, produce, readAll } from './support/workload.js';
+
+const PCHANNELS = 6;
+const TTL_MS = 3000;
+
+jest.setTimeout(240_000);
+
+describe('a cluster of real processes: placement, join, drain, coordinator failover', () => {
+  let etcd: EtcdService;
+  let dir: TempDir;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    dir = await tempDir('cluster-balance-');
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+    if (process.env.STREAMSVC_KEEP_TEST_DIRS) process.stdout.write(`kept ${dir.path}\n`);
+    else await dir?.[Symbol.asyncDispose]();
+  });
+
+  const newCluster = (name: string): TestCluster =>
+    new TestCluster({
+      etcd,
+      dir: dir.path,
+      pchannels: PCHANNELS,
+      sessionTtlMs: TTL_MS,
+      root: `${name}-${randomUUID().slice(0, 8)}`,
+    });
+
+  it('spreads pchannels evenly, rebalances onto a 4th node, and drains a node while producers and consumers see no error, gap or duplicate', async () => {
+    await using cluster = newCluster('balance');
+    await cluster.startCoordinator();
+    for (let i = 0; i < 3; i++) await cluster.startNode();
+    const initial = await cluster.waitFor(
+      (s) => s.nodes.length === 3 && settled(s, PCHANNELS),
+      '3 nodes holding every pchannel',
+    );
+    expect(spread(initial)).toEqual([2, 2, 2]);
+
+    await using client = await StreamingClient.connect({ endpoint: cluster.endpoint });
+    const vchannels = await createCollection(client, 'balance');
+    const followers = vchannels.map((v) => new Follower(client, v));
+    const ledger = new Ledger();
+    const stop = new AbortController();
+    const writers = Array.from({ length: 4 }, (_, w) => produce(client, vchannels, ledger, stop.signal, w));
+    await new Promise((r) => setTimeout(r, 1000));
+
+    await cluster.startNode();
+    const rebalanced = await cluster.waitFor(
+      (s) => s.nodes.length === 4 && settled(s, PCHANNELS) && spread(s)[0] === 1,
+      'the 4th node to get its share',
+    );
+    expect(spread(rebalanced)).toEqual([1, 1, 2, 2]);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    // Graceful drain: SIGTERM a node that holds pchannels; it exits once they moved away.
+    const owned = new Set(rebalanced.pchannels.map((p) => p.node?.address));
+    const leaving = cluster.nodes.find((n) => owned.has(n.grpc))!;
+    const ackedBefore = ledger.acked.size;
+    leaving.proc.signal('SIGTERM');
+    const exit = await leaving.proc.exited;
+    expect(exit.code).toBe(0);
+    const drained = await cluster.waitFor(
+      (s) => s.nodes.length === 3 && settled(s, PCHANNELS),
+      'the drained pchannels to settle',
+    );
+    expect(spread(drained)).toEqual([2, 2, 2]);
+    await new Promise((r) => setTimeout(r, 1000));
+    stop.abort();
+    await Promise.all(writers);
+
+    expect(ledger.errors).toEqual([]);
+    expect(ledger.acked.size).toBeGreaterThan(ackedBefore + 50);
+    for (const [i, vchannel] of vchannels.entries()) {
+      const items = await readAll(client, vchannel, ledger);
+      expect(deliveryProblems(vchannel, items, ledger)).toEqual([]);
+      const follower = followers[i]!;
+      const deadline = Date.now() + 20_000;
+      while (follower.messages.length < items.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      await follower.close();
+      expect(follower.errors).toEqual([]);
+      expect(flatten(follower.messages).map((m) => m.key)).toEqual(items.map((m) => m.key));
+    }
+  });
+
+  it('kill -9 of the active coordinator: the standby takes over, the TSO stays monotonic, clients keep working', async () => {
+    await using cluster = newCluster('coord-failover');
+    await cluster.startCoordinator();
+    await cluster.startCoordinator();
+    for (let i = 0; i < 2; i++) await cluster.startNode();
+    const before = await cluster.waitFor((s) => s.nodes.length === 2 && settled(s, PCHANNELS), 'the cluster to settle');
+
+    await using client = await StreamingClient.connect({ endpoint: cluster.endpoint });
+    const vchannels = await createCollection(client, 'failover');
+    const ledger = new Ledger();
+    const stop = new AbortController();
+    const writers = Array.from({ length: 3 }, (_, w) => produce(client, vchannels, ledger, stop.signal, w));
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const active = cluster.coords.find((c) => c.grpc === before.coordinator)!;
+    const standby = cluster.coords.find((c) => c !== active)!;
+    const tsBefore = await client.allocateTimestamp();
+    const killedAt = Date.now();
+    active.proc.signal('SIGKILL');
+    await active.proc.exited;
+    const after = await cluster.waitFor(
+      (s) => s.coordinator === standby.grpc && settled(s, PCHANNELS),
+      'the standby to take over',
+      30_000,
+    );
+    const tookOverMs = Date.now() - killedAt;
+    expect(tookOverMs).toBeLessThan(TTL_MS + 10_000);
+    // Nodes and pchannels are kept: a takeover does not move anything.
+    expect(after.nodes).toHaveLength(2);
+    const tsAfter = await client.allocateTimestamp();
+    expect(tsAfter).toBeGreaterThan(tsBefore);
+    const ackedAtTakeover = ledger.acked.size;
+    await new Promise((r) => setTimeout(r, 1500));
+    stop.abort();
+    await Promise.all(writers);
+
+    expect(ledger.errors).toEqual([]);
+    expect(ledger.acked.size).toBeGreaterThan(ackedAtTakeover + 20);
+    const maxTt = [...ledger.ackedAt.values()].reduce((a, b) => (a > b ? a : b), 0n);
+    expect(await client.allocateTimestamp()).toBeGreaterThan(maxTt);
+    for (const vchannel of vchannels) {
+      expect(deliveryProblems(vchannel, await readAll(client, vchannel, ledger), ledger)).toEqual([]);
+    }
+  });
+});
