@@ -15,7 +15,7 @@ import { pchannelName, toPChannel } from '@streamsvc/message';
 import { EmbeddedMetaKv } from '@streamsvc/metastore';
 import { StreamingNode, WalManager, startGrpcServer } from '@streamsvc/node';
 import { BatchTsoAllocator, GlobalTsoAllocator } from '@streamsvc/tso';
-import { WalRegistry } from '@streamsvc/wal-core';
+import { MetaKvCheckpointStore, WalRegistry } from '@streamsvc/wal-core';
 import { memoryWal } from '@streamsvc/wal-memory';
 import { woodpeckerWal } from '@streamsvc/wal-woodpecker';
 
@@ -84,6 +84,11 @@ export async function compose(
       logger,
       clock,
       interceptors: (p) => [walMetrics.appendInterceptor(p)],
+      // A memory WAL starts empty after a restart: a checkpoint of its previous life would be wrong.
+      checkpoints:
+        config.wal === 'woodpecker'
+          ? new MetaKvCheckpointStore({ kv, prefix: 'wal/checkpoints/', ids: backend.messageIds })
+          : undefined,
     });
     cleanup.push(() => manager.close());
     const pchannels = Array.from({ length: config.pchannels }, (_, i) => pchannelName(config.cluster, i));

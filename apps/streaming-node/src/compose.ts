@@ -9,7 +9,7 @@ import { StreamingNode, WalManager, startGrpcServer } from '@streamsvc/node';
 import { openObjectStore } from '@streamsvc/objectstore';
 import type { ObjectStore } from '@streamsvc/objectstore';
 import { BatchTsoAllocator } from '@streamsvc/tso';
-import { WalRegistry } from '@streamsvc/wal-core';
+import { MetaKvCheckpointStore, WalRegistry } from '@streamsvc/wal-core';
 import { woodpeckerWal } from '@streamsvc/wal-woodpecker';
 
 import type { ResolvedNodeConfig } from './config.js';
@@ -84,6 +84,7 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
       logger,
       clock,
       interceptors: (p) => [walMetrics.appendInterceptor(p)],
+      checkpoints: new MetaKvCheckpointStore({ kv, prefix: 'wal/checkpoints/', ids: woodpeckerWal.messageIds }),
     });
     cleanup.push(() => manager.close());
 

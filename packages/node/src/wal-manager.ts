@@ -2,7 +2,7 @@ import { CloseOnce, noopLogger, systemClock } from '@streamsvc/common';
 import type { CallOptions, Clock, Logger } from '@streamsvc/common';
 import { StreamingError } from '@streamsvc/message';
 import { Wal } from '@streamsvc/wal-core';
-import type { AppendInterceptor, WalConfig, WalOpener, WalTso } from '@streamsvc/wal-core';
+import type { AppendInterceptor, RecoveryCheckpointStore, WalConfig, WalOpener, WalTso } from '@streamsvc/wal-core';
 
 export interface WalManagerOptions {
   readonly opener: WalOpener;
@@ -11,6 +11,8 @@ export interface WalManagerOptions {
   readonly walConfig?: WalConfig;
   /** Extension interceptors for each WAL (the shard/segment interceptor). */
   readonly interceptors?: (pchannel: string) => readonly AppendInterceptor[];
+  /** Recovery checkpoints shared by every owner of the pchannels (MetaKV): opens replay only since the last one. */
+  readonly checkpoints?: RecoveryCheckpointStore;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
@@ -202,6 +204,7 @@ export class WalManager implements AsyncDisposable {
         tso: this.#o.tso,
         config: this.#o.walConfig,
         interceptors: this.#o.interceptors?.(pchannel),
+        checkpoints: this.#o.checkpoints,
         logger: this.#o.logger,
         clock: this.#o.clock ?? systemClock,
         signal,

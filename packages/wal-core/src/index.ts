@@ -24,6 +24,7 @@ export { LastConfirmedManager } from './timetick/last-confirmed.js';
 export { TxnManager, DEFAULT_TXN_KEEPALIVE_MS } from './txn/txn-manager.js';
 export { TxnSession } from './txn/txn-session.js';
 export { VChannelManager } from './vchannel/vchannel-manager.js';
+export { MetaKvCheckpointStore, encodeCheckpoint, decodeCheckpoint } from './wal/recovery-checkpoint.js';
 export { ReorderBuffer } from './scanner/reorder-buffer.js';
 export { TxnBuffer } from './scanner/txn-buffer.js';
 
@@ -51,3 +52,9 @@ export type { ConfirmCandidate } from './timetick/last-confirmed.js';
 export type { TxnState } from './txn/txn-session.js';
 export type { VChannelState } from './vchannel/vchannel-manager.js';
 export type { RecoveredState } from './wal/recovery-replay.js';
+export type {
+  RecoveryCheckpoint,
+  RecoveryCheckpointStore,
+  CheckpointKv,
+  CheckpointTxn,
+} from './wal/recovery-checkpoint.js';

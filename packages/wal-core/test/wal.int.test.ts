@@ -1,9 +1,11 @@
 import { MessageType, StreamingError } from '@streamsvc/message';
 import type { AnyImmutableMessage, ImmutableMessage } from '@streamsvc/message';
 
-import { Wal } from '../src/index.js';
-import type { AppendResult } from '../src/index.js';
-import { FakeLogStore } from './support/fake-backend.js';
+import { MemoryLogger } from '@streamsvc/common';
+
+import { MetaKvCheckpointStore, Wal, decodeCheckpoint, encodeCheckpoint } from '../src/index.js';
+import type { AppendResult, CheckpointKv } from '../src/index.js';
+import { FakeLogStore, fakeIds } from './support/fake-backend.js';
 import {
   PCHANNEL,
   beginTxn,
@@ -208,6 +210,81 @@ describe('Wal', () => {
     );
     const txn = got.find((m) => m.type === MessageType.Txn);
     expect(txn && txn.type === MessageType.Txn && txn.body.map(text)).toEqual(['in txn']);
+  });
+
+  it('with a checkpoint store, replays only what was written since the last open and rebuilds the same state', async () => {
+    const store = new FakeLogStore();
+    const saved = new Map<string, string>();
+    const kv: CheckpointKv = {
+      get: async (key) => (saved.has(key) ? { value: new TextEncoder().encode(saved.get(key)) } : undefined),
+      put: async (key, value) => void saved.set(key, value),
+    };
+    const checkpoints = new MetaKvCheckpointStore({ kv, prefix: 'cp/', ids: fakeIds });
+    const logger = new MemoryLogger();
+    const replayed = (term: bigint): { replayed: number; fromCheckpoint: boolean } => {
+      const r = logger.records.find((l) => l.msg === 'wal recovered' && l.fields['term'] === String(term))!;
+      return { replayed: r.fields['replayed'] as number, fromCheckpoint: r.fields['fromCheckpoint'] as boolean };
+    };
+    const waitSaved = async (term: bigint): Promise<void> => {
+      for (let i = 0; i < 200 && decodeCheckpointTerm(saved.get(`cp/${PCHANNEL}`)) !== term; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const decodeCheckpointTerm = (text: string | undefined): bigint | undefined =>
+      text === undefined ? undefined : decodeCheckpoint(text, fakeIds).term;
+
+    const first = await openWal(store, 1n, { checkpoints, logger });
+    await first.append(createCollection(V1, 1n));
+    await first.append(createCollection(V2, 2n));
+    await first.append(dropCollection(V2, 2n));
+    const txnId = (await first.append(beginTxn(V1, 60_000))).txnContext!.txnId;
+    await first.append(data(V1, 'in txn').withTxnContext({ txnId }));
+    for (let i = 0; i < 40; i++) await first.append(data(V1, `t1-${i}`));
+    await first.close();
+    await waitSaved(1n);
+    const second = await openWal(store, 2n, { checkpoints, logger });
+    await second.append(data(V1, 'in term 2'));
+    await second.close();
+    await waitSaved(2n);
+    // The checkpoint term 2 saved holds what terms 1 wrote: V2 dropped, the txn open with its begin id.
+    const stored = decodeCheckpoint(saved.get(`cp/${PCHANNEL}`)!, fakeIds);
+    expect(decodeCheckpoint(encodeCheckpoint(stored), fakeIds)).toEqual(stored);
+    expect(stored.vchannels.map((v) => [v.vchannel, v.state])).toEqual([
+      [V1, 'live'],
+      [V2, 'dropped'],
+    ]);
+    expect(stored.openTxns.map((t) => t.txnId)).toEqual([txnId]);
+
+    await using third = await openWal(store, 3n, { checkpoints, logger });
+    expect(replayed(2n).replayed).toBeGreaterThan(45); // from term 1's first tick: everything
+    expect(replayed(3n)).toEqual({ replayed: expect.any(Number), fromCheckpoint: true });
+    expect(replayed(3n).replayed).toBeLessThan(10); // term 2's few records only
+    await rejectsWith(third.append(data(V2, 'x')), 'VCHANNEL_DROPPED');
+    const commit = await third.append(commitTxn(V1, txnId));
+    const got = dataOnly(
+      await readUntil(third, { policy: { kind: 'all' }, vchannel: V1 }, (m) => m.timeTick >= commit.timeTick),
+    );
+    const txn = got.find((m) => m.type === MessageType.Txn);
+    expect(txn && txn.type === MessageType.Txn && txn.body.map(text)).toEqual(['in txn']);
+  });
+
+  it('ignores a checkpoint it cannot use and replays the whole log', async () => {
+    const store = new FakeLogStore();
+    const first = await openWal(store, 1n);
+    await first.append(createCollection(V1, 1n));
+    await first.close();
+    const kv: CheckpointKv = {
+      get: async () => ({ value: new TextEncoder().encode('{"not":"a checkpoint"}') }),
+      put: async () => undefined,
+    };
+    const logger = new MemoryLogger();
+    await using second = await openWal(store, 2n, {
+      checkpoints: new MetaKvCheckpointStore({ kv, prefix: 'cp/', ids: fakeIds }),
+      logger,
+    });
+    await second.append(data(V1, 'still known'));
+    const r = logger.records.find((l) => l.msg === 'wal recovered')!;
+    expect(r.fields['fromCheckpoint']).toBe(false);
   });
 
   it('resumes from any message m at (m.lastConfirmed, tt > m.tt) with exactly the remaining suffix', async () => {

@@ -1,4 +1,4 @@
-import { Wal } from '@streamsvc/wal-core';
+import { MetaKvCheckpointStore, Wal } from '@streamsvc/wal-core';
 import type {
   AppendInterceptor,
   OpenOptions,
@@ -44,6 +44,8 @@ export class WalScenarioRuntime<C> {
   readonly waitTimeoutMs: number;
   readonly #options: ResolvedWalOptions<C>;
   readonly #tso: TsoSource = testTsoSource();
+  /** Recovery checkpoints of every WAL the scenario opens: each reopen replays from the previous open's. */
+  readonly #checkpoints = new Map<string, string>();
   #openers: WalOpener[] = [];
   #wals: Wal[] = [];
   #handles: ReadOnlyBackendWal[] = [];
@@ -86,6 +88,17 @@ export class WalScenarioRuntime<C> {
       tso: nodeTso(this.#tso),
       config: this.walConfig(request.config),
       interceptors: request.interceptors,
+      checkpoints: new MetaKvCheckpointStore({
+        kv: {
+          get: async (key) => {
+            const text = this.#checkpoints.get(key);
+            return text === undefined ? undefined : { value: new TextEncoder().encode(text) };
+          },
+          put: async (key, value) => void this.#checkpoints.set(key, value),
+        },
+        prefix: 'checkpoints/',
+        ids: this.backend.messageIds,
+      }),
       logger: deps.logger,
     });
     const wal = await this.within(open, `Wal.open(${request.pchannel}, term ${request.term})`);

@@ -33,6 +33,13 @@ export class VChannelManager {
     return this.#states.get(vchannel);
   }
 
+  /** A manager holding `states` (a recovery checkpoint's snapshot). */
+  static restore(states: readonly VChannelState[]): VChannelManager {
+    const manager = new VChannelManager();
+    for (const s of states) manager.#states.set(s.vchannel, { ...s, partitions: new Set(s.partitions) });
+    return manager;
+  }
+
   /** Every known vchannel (recovery snapshots, status). */
   all(): readonly VChannelState[] {
     return [...this.#states.values()];

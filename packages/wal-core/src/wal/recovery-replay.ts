@@ -2,6 +2,7 @@ import { isExclusiveMessageType, MessageType } from '@streamsvc/message';
 import type { MessageId } from '@streamsvc/message';
 
 import type { ReadOnlyBackendWal } from '../spi/backend.js';
+import type { RecoveryCheckpoint } from './recovery-checkpoint.js';
 import { TxnSession } from '../txn/txn-session.js';
 import { VChannelManager } from '../vchannel/vchannel-manager.js';
 
@@ -16,8 +17,8 @@ export interface RecoveredState {
 
 export interface ReplayOptions {
   readonly backend: ReadOnlyBackendWal;
-  /** Where replay starts: the log's start until recovery storage keeps checkpoints. */
-  readonly from?: MessageId | undefined;
+  /** Where replay starts, with the state before it: the log's start (and nothing) when absent. */
+  readonly checkpoint?: RecoveryCheckpoint | undefined;
   /** The id of the new term's first tick: replay stops there (everything before it is the old terms'). */
   readonly until: MessageId;
   readonly untilTt: bigint;
@@ -31,10 +32,17 @@ export interface ReplayOptions {
  * open transactions (so a client may still commit a txn across an ownership change).
  */
 export async function replayForRecovery(options: ReplayOptions): Promise<RecoveredState> {
-  const vchannels = new VChannelManager();
+  const from = options.checkpoint;
+  const vchannels = from ? VChannelManager.restore(from.vchannels) : new VChannelManager();
   const txns = new Map<bigint, TxnSession>();
+  for (const t of from?.openTxns ?? []) {
+    const session = new TxnSession(t.txnId, t.vchannel, t.txnId, t.keepaliveMs);
+    session.observe(t.lastTt);
+    session.beginId = t.beginId;
+    txns.set(t.txnId, session);
+  }
   const scanner = await options.backend.read(
-    { policy: options.from ? { kind: 'startFrom', id: options.from } : { kind: 'all' }, name: 'recovery' },
+    { policy: from ? { kind: 'startFrom', id: from.position } : { kind: 'all' }, name: 'recovery' },
     { signal: options.signal },
   );
   let replayed = 0;
@@ -64,4 +72,20 @@ export async function replayForRecovery(options: ReplayOptions): Promise<Recover
   }
   const openTxns = [...txns.values()].filter((s) => !s.isExpiredAt(options.untilTt));
   return { vchannels, openTxns, replayed };
+}
+
+/** The checkpoint of a replay that stopped at `position` (the new term's first tick). */
+export function checkpointOf(recovered: RecoveredState, term: bigint, position: MessageId): RecoveryCheckpoint {
+  return {
+    term,
+    position,
+    vchannels: recovered.vchannels.all().map((s) => ({ ...s, partitions: new Set(s.partitions) })),
+    openTxns: recovered.openTxns.map((s) => ({
+      txnId: s.txnId,
+      vchannel: s.vchannel,
+      keepaliveMs: s.keepaliveMs,
+      lastTt: s.lastTimeTick,
+      beginId: s.beginId!,
+    })),
+  };
 }

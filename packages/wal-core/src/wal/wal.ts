@@ -22,7 +22,9 @@ import { backendAppend, toStreamingError } from './backend-append.js';
 import { LockInterceptor, RedoInterceptor, VChannelInterceptor } from './builtin-interceptors.js';
 import { chainInterceptors } from './interceptor.js';
 import type { AppendInterceptor, AppendNext, AppendResult } from './interceptor.js';
-import { replayForRecovery } from './recovery-replay.js';
+import { checkpointOf, replayForRecovery } from './recovery-replay.js';
+import type { RecoveredState } from './recovery-replay.js';
+import type { RecoveryCheckpoint, RecoveryCheckpointStore } from './recovery-checkpoint.js';
 import { TimeTickInterceptor } from './timetick-interceptor.js';
 import { TimeTickSync } from './timetick-sync.js';
 import { walConfigSchema } from './wal-config.js';
@@ -43,6 +45,11 @@ export interface OpenWalOptions {
   readonly config?: WalConfig;
   /** Interceptors run after the timetick step (the shard/segment interceptor). */
   readonly interceptors?: readonly AppendInterceptor[];
+  /**
+   * Recovery checkpoints: replay starts at the last one instead of the log's start, and the state this
+   * open recovers is saved as the next one (at the term's first tick). Without it the whole log is replayed.
+   */
+  readonly checkpoints?: RecoveryCheckpointStore;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
@@ -150,16 +157,11 @@ export class Wal implements AsyncDisposable {
       // backend, its own last-confirmed id. It seeds the buffer and bounds the recovery replay.
       options.tso.sync();
       const first = await writeFirstTick(backend, options.tso, options.term, config, clock, log, options.signal);
-      const recovered = await replayForRecovery({
-        backend,
-        until: first.id,
-        untilTt: first.timeTick,
-        defaultTxnKeepaliveMs: config.txnKeepaliveMs,
-        signal: options.signal,
-      });
+      const recovered = await recover(backend, first, options, config.txnKeepaliveMs, log);
       log.info(
         {
           replayed: recovered.replayed,
+          fromCheckpoint: recovered.fromCheckpoint,
           vchannels: recovered.vchannels.all().length,
           openTxns: recovered.openTxns.length,
         },
@@ -410,6 +412,57 @@ function parseConfig(config: WalConfig | undefined): ResolvedWalConfig {
     );
   }
   return parsed.data;
+}
+
+/**
+ * Rebuilds the state of the log before `first` (the new term's first tick): from the last checkpoint
+ * when there is a usable one, else from the log's start; then saves it as the next checkpoint in the
+ * background (a failed save only costs the next open a longer replay).
+ */
+async function recover(
+  backend: BackendWal,
+  first: ImmutableMessage,
+  options: OpenWalOptions,
+  defaultTxnKeepaliveMs: number,
+  log: Logger,
+): Promise<RecoveredState & { readonly fromCheckpoint: boolean }> {
+  const replay = (checkpoint: RecoveryCheckpoint | undefined): Promise<RecoveredState> =>
+    replayForRecovery({
+      backend,
+      checkpoint,
+      until: first.id,
+      untilTt: first.timeTick,
+      defaultTxnKeepaliveMs,
+      signal: options.signal,
+    });
+  const store = options.checkpoints;
+  let checkpoint: RecoveryCheckpoint | undefined;
+  try {
+    checkpoint = await store?.load(options.pchannel, { signal: options.signal });
+    if (checkpoint && checkpoint.position.compare(first.id) >= 0) {
+      log.warn({ position: checkpoint.position.toString() }, 'recovery checkpoint is past the first tick; ignored');
+      checkpoint = undefined;
+    }
+  } catch (e) {
+    options.signal?.throwIfAborted();
+    log.warn({ err: e }, 'recovery checkpoint unreadable; replaying the whole log');
+    checkpoint = undefined;
+  }
+  let recovered: RecoveredState;
+  try {
+    recovered = await replay(checkpoint);
+  } catch (e) {
+    if (!checkpoint) throw e;
+    options.signal?.throwIfAborted();
+    log.warn({ err: e }, 'replay from the recovery checkpoint failed; replaying the whole log');
+    checkpoint = undefined;
+    recovered = await replay(undefined);
+  }
+  if (store) {
+    const next = checkpointOf(recovered, options.term, first.id);
+    store.save(options.pchannel, next).catch((e: unknown) => log.warn({ err: e }, 'recovery checkpoint not saved'));
+  }
+  return { ...recovered, fromCheckpoint: checkpoint !== undefined };
 }
 
 async function writeFirstTick(
