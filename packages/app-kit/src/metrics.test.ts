@@ -66,6 +66,8 @@ describe('walNodeMetrics', () => {
     expect(body).toContain('streamsvc_wals_open 1');
     expect(body).toContain('streamsvc_wal_time_tick_lag_seconds{pchannel="p0"} 2.5');
     expect(body).not.toContain('streamsvc_wal_time_tick_lag_seconds{pchannel="p1"}');
+    wal.observe({ status: () => [] }, { streams: { producers: 0, consumers: 0 } }); // p0 moved away
+    expect((await metrics.scrape()).body).not.toContain('streamsvc_wal_time_tick_lag_seconds{pchannel="p0"}');
     expect(body).toContain('streamsvc_streams_open{kind="producer"} 2');
     expect(body).toContain('streamsvc_streams_open{kind="consumer"} 5');
   });

@@ -146,6 +146,7 @@ export function walNodeMetrics(metrics: AppMetrics, options: { readonly clock?: 
       const wals = manager.status();
       walsOpen.set(wals.filter((w) => w.state === 'open').length);
       const now = clock.nowMs();
+      tickLag.reset(); // a pchannel that moved away must not keep its last value
       for (const w of wals)
         if (w.latestTimeTick !== undefined)
           tickLag.set({ pchannel: w.pchannel }, (now - physicalMsOf(w.latestTimeTick)) / 1000);

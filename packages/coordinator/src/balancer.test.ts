@@ -114,6 +114,24 @@ describe('Balancer', () => {
     expect(nodes.log.some((l) => l.startsWith('remove') && l.endsWith('on 2'))).toBe(false); // gone: not asked
   });
 
+  it('marks the pchannels UNAVAILABLE (and out of the topology) while no node is live, and places them when one joins', async () => {
+    const nodes = new FakeNodes();
+    const hub = new TopologyHub(1n, pchannels);
+    const b = await start(nodes, hub);
+    b.updateNodes([node(1)]);
+    await eventually(() => settled(b), 'first layout');
+    b.updateNodes([]);
+    await eventually(
+      () => b.status().every((p) => p.state === PChannelState.UNAVAILABLE),
+      'every pchannel unavailable',
+    );
+    expect(hub.current.assignments).toEqual([]);
+    expect(b.status().every((p) => p.term === 1n && p.node?.serverId === 1n)).toBe(true);
+    b.updateNodes([node(2)]);
+    await eventually(() => settled(b), 'placed on the new node');
+    expect(b.status().every((p) => p.term === 2n && p.node?.serverId === 2n)).toBe(true);
+  });
+
   it('does not let a hung node hold up the reassignment of its pchannels once it left', async () => {
     const nodes = new FakeNodes();
     const b = await start(nodes);

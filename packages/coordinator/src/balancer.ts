@@ -68,6 +68,8 @@ export class Balancer {
   #nodesKnown = false;
   /** The status check running in the background, if any (never awaited by the loop). */
   #checking: Promise<void> | undefined;
+  /** pchannels being marked UNAVAILABLE right now. */
+  readonly #marking = new Set<string>();
   #loop: Promise<void> | undefined;
 
   private constructor(options: BalancerOptions, metas: Map<string, VersionedMeta>) {
@@ -221,7 +223,7 @@ export class Balancer {
         meta.state === PChannelState.ASSIGNED && meta.node?.serverId === target && !this.#suspect.has(meta.name);
       if (settled || target === undefined) {
         if (target === undefined && meta.state === PChannelState.ASSIGNED && this.#ownerOf(meta) === undefined) {
-          this.#log.warn({ pchannel: meta.name }, 'no live node can take the pchannel');
+          void this.#markUnavailable(meta.name);
         }
         continue;
       }
@@ -309,6 +311,27 @@ export class Balancer {
       vm.modRevision,
     );
     this.#log.info({ pchannel, term: String(term), node: String(target.serverId) }, 'pchannel assigned');
+  }
+
+  /**
+   * Its owner is gone and no live node can take it: UNAVAILABLE (term and last owner kept), out of the
+   * topology, so clients wait for it instead of calling a dead node. The next live node gets it.
+   */
+  async #markUnavailable(pchannel: string): Promise<void> {
+    if (this.#marking.has(pchannel)) return;
+    this.#marking.add(pchannel);
+    try {
+      const vm = this.#metas.get(pchannel)!;
+      if (vm.meta.state !== PChannelState.ASSIGNED || this.#moves.has(pchannel)) return;
+      this.#log.warn({ pchannel, term: String(vm.meta.term) }, 'no live node can take the pchannel: unavailable');
+      await this.#save({ ...vm.meta, state: PChannelState.UNAVAILABLE }, vm.modRevision);
+    } catch (e) {
+      if (StreamingError.is(e, 'COORDINATOR_NOT_ACTIVE')) this.#fail(e);
+      else if (!this.#stop.signal.aborted)
+        this.#log.warn({ pchannel, err: e }, 'could not mark the pchannel unavailable');
+    } finally {
+      this.#marking.delete(pchannel);
+    }
   }
 
   async #save(meta: PChannelMeta, previous: bigint): Promise<VersionedMeta> {
