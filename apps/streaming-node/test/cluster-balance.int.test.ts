@@ -25,13 +25,14 @@ describe('a cluster of real processes: placement, join, drain, coordinator failo
     else await dir?.[Symbol.asyncDispose]();
   });
 
-  const newCluster = (name: string): TestCluster =>
+  const newCluster = (name: string, storage: 'local' | 'object-local' = 'local'): TestCluster =>
     new TestCluster({
       etcd,
       dir: dir.path,
       pchannels: PCHANNELS,
       sessionTtlMs: TTL_MS,
       root: `${name}-${randomUUID().slice(0, 8)}`,
+      storage,
     });
 
   it('spreads pchannels evenly, rebalances onto a 4th node, and drains a node while producers and consumers see no error, gap or duplicate', async () => {
@@ -91,8 +92,8 @@ describe('a cluster of real processes: placement, join, drain, coordinator failo
     }
   });
 
-  it('kill -9 of the active coordinator: the standby takes over, the TSO stays monotonic, clients keep working', async () => {
-    await using cluster = newCluster('coord-failover');
+  it('kill -9 of the active coordinator: the standby takes over, the TSO stays monotonic, clients keep working (Woodpecker in object mode)', async () => {
+    await using cluster = newCluster('coord-failover', 'object-local');
     await cluster.startCoordinator();
     await cluster.startCoordinator();
     for (let i = 0; i < 2; i++) await cluster.startNode();

@@ -204,7 +204,13 @@ export class Balancer {
       }
       this.#wake = deferred<void>();
       const wait = Math.max(1, Math.min(nextCheck, this.#nextRetryMs()) - this.#clock.nowMs());
-      await Promise.race([this.#wake.promise, this.#clock.sleep(wait, { signal: this.#stop.signal }).catch(() => {})]);
+      // The nap ends when woken: a pending sleep would keep its abort listener on the stop signal.
+      const nap = new AbortController();
+      const stop = (): void => nap.abort();
+      this.#stop.signal.addEventListener('abort', stop, { once: true });
+      await Promise.race([this.#wake.promise, this.#clock.sleep(wait, { signal: nap.signal }).catch(() => {})]);
+      nap.abort();
+      this.#stop.signal.removeEventListener('abort', stop);
     }
   }
 

@@ -27,6 +27,8 @@ export interface TestClusterOptions {
   /** etcd prefix of this cluster (one per test). */
   readonly root: string;
   readonly logLevel?: string;
+  /** The nodes' `--storage` (default `local`). */
+  readonly storage?: 'local' | 'object-local';
 }
 
 async function healthy(http: string): Promise<boolean> {
@@ -99,7 +101,14 @@ export class TestCluster implements AsyncDisposable {
   startNode(): Promise<ClusterProcess> {
     return this.#spawn(
       'node',
-      ['--wal-dir', path.join(this.#o.dir, `${this.#o.root}-wal`), '--drain-timeout-ms', '15000'],
+      [
+        '--storage',
+        this.#o.storage ?? 'local',
+        '--wal-dir',
+        path.join(this.#o.dir, `${this.#o.root}-wal`),
+        '--drain-timeout-ms',
+        '15000',
+      ],
       healthy,
     );
   }
