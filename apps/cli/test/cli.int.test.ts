@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
 import { noopLogger } from '@streamsvc/common';
 import { compose, loadConfig } from '@streamsvc/standalone';
 import type { StandaloneApp } from '@streamsvc/standalone';
-import { tempDir } from '@streamsvc/testkit';
+import { repoRoot, tempDir } from '@streamsvc/testkit';
 import type { TempDir } from '@streamsvc/testkit';
 
 import { runCli } from '../src/index.js';
@@ -103,6 +106,41 @@ describe('streamsvc CLI against a standalone server', () => {
     ]);
     expect(json(tail).map((m) => m['payload'])).toEqual(['one', 'two', 'three']);
   }, 30_000);
+
+  it('stops quietly with exit 0 when the reader of its output goes away (`consume | head -1`)', async () => {
+    const created = await cli(['create-collection', 'piped', '--json']);
+    const v = (json(created)[0] as { vchannels: string[] }).vchannels[0]!;
+    await cli(['produce', '--vchannel', v], 'first\n');
+    const tsx = createRequire(path.join(repoRoot(), 'packages', 'testkit', 'package.json')).resolve('tsx');
+    const main = path.join(__dirname, '..', 'src', 'main.ts');
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@streamsvc/source',
+        '--import',
+        tsx,
+        main,
+        'consume',
+        '--vchannel',
+        v,
+        '--endpoint',
+        app.grpcAddress,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Like `head -1`: read the first line, then close the pipe; the next write meets EPIPE.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    for (let i = 0; i < 20 && child.exitCode === null; i++) {
+      await cli(['produce', '--vchannel', v], `more-${i}\n`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+  }, 60_000);
 
   it('shows the topology and every WAL as open', async () => {
     const topology = await cli(['topology', '--json']);

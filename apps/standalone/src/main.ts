@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { runApp } from '@streamsvc/app-kit';
 
-import { loadConfig, USAGE } from './config.js';
+import { helpText, loadConfig } from './config.js';
 import type { ResolvedStandaloneConfig } from './config.js';
 import { compose } from './compose.js';
 
@@ -17,7 +17,7 @@ export async function runStandalone(argv: readonly string[]): Promise<number> {
     env: process.env,
     load: (args, env) => {
       const config = loadConfig(args, env);
-      return config.help ? { help: USAGE } : { config };
+      return config.help ? { help: helpText() } : { config };
     },
     start: (config) => compose(config),
     shutdownTimeoutMs: (config) => config.shutdownTimeoutMs,

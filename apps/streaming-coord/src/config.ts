@@ -1,4 +1,4 @@
-import { ConfigError, createConfigLoader } from '@streamsvc/app-kit';
+import { ConfigError, createConfigLoader, renderConfigTable } from '@streamsvc/app-kit';
 import { z } from 'zod';
 
 /** `host:port` with a numeric port (0 = pick a free one). */
@@ -103,4 +103,9 @@ export const coordConfigLoader = createConfigLoader({
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ResolvedCoordConfig & { help: boolean } {
   const { config, help } = coordConfigLoader.load(argv, env);
   return { ...config, help };
+}
+
+/** What `--help` prints: the usage line, then every setting with its flag, variable, default and meaning. */
+export function helpText(): string {
+  return `${USAGE}\n\n${renderConfigTable(coordConfigLoader.fields)}\n`;
 }

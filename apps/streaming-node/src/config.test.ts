@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, helpText, loadConfig } from './config.js';
 
 describe('streaming node configuration', () => {
   it('defaults to local etcd, loopback ports and a local Woodpecker directory', () => {
@@ -35,5 +35,13 @@ describe('streaming node configuration', () => {
     expect(message).toMatch(/sessionTtlMs: .*>=1000 \(flag --session-ttl-ms\)/);
     expect(message).toMatch(/s3Bucket: required \(set --s3-bucket or STREAMSVC_S3_BUCKET\)/);
     expect(message).toMatch(/s3SecretKey: required \(set STREAMSVC_S3_SECRET_KEY\)/);
+  });
+
+  it('--help lists every setting with its flag, variable and default', () => {
+    expect(loadConfig(['--help'], {}).help).toBe(true);
+    const help = helpText();
+    expect(help).toMatch(/^usage: streamsvc-node/);
+    expect(help).toMatch(/sessionTtlMs\s+--session-ttl-ms MS\s+STREAMSVC_SESSION_TTL_MS\s+10000/);
+    expect(help).toMatch(/s3SecretKey\s+STREAMSVC_S3_SECRET_KEY/);
   });
 });

@@ -2,7 +2,7 @@
 import { runApp } from '@streamsvc/app-kit';
 
 import { compose } from './compose.js';
-import { loadConfig, USAGE } from './config.js';
+import { helpText, loadConfig } from './config.js';
 import type { ResolvedNodeConfig } from './config.js';
 
 /**
@@ -17,7 +17,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     env: process.env,
     load: (args, env) => {
       const config = loadConfig(args, env);
-      return config.help ? { help: USAGE } : { config };
+      return config.help ? { help: helpText() } : { config };
     },
     start: (config) => compose(config),
     shutdownTimeoutMs: (config) => config.shutdownTimeoutMs,
