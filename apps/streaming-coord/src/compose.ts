@@ -65,6 +65,7 @@ export async function compose(config: ResolvedCoordConfig, overrides: CoordOverr
       if (!current.coordinator) throw new StreamingError('COORDINATOR_NOT_ACTIVE', 'the coordinator is starting');
       return current.coordinator.requireActive();
     };
+    let address = config.advertise ?? config.listen;
     const grpc = await startGrpcServer({
       address: config.listen,
       register: (server) => {
@@ -83,12 +84,12 @@ export async function compose(config: ResolvedCoordConfig, overrides: CoordOverr
         );
         server.addService(
           StreamingCoordBalancerServiceService,
-          balancerService({ balancer: () => active().balancer, address: config.advertise ?? config.listen }),
+          balancerService({ balancer: () => active().balancer, address: () => address }),
         );
       },
     });
     cleanup.push(() => grpc.stop(config.shutdownTimeoutMs));
-    const address = config.advertise ?? grpc.address;
+    address = config.advertise ?? grpc.address;
 
     // The broadcaster appends to vchannels through the cluster's own routing, as any client does.
     let client: Promise<StreamingClient> | undefined;

@@ -14,8 +14,8 @@ import { grpcFailure } from './grpc-failure.js';
 export interface BalancerServiceOptions {
   /** The active balancer; throws COORDINATOR_NOT_ACTIVE on a standby. */
   readonly balancer: () => Balancer;
-  /** This coordinator's address (reported as the active one). */
-  readonly address: string;
+  /** This coordinator's address (reported as the active one); asked at each call, once the port is bound. */
+  readonly address: () => string;
 }
 
 /** The operator's view and control of the balancer: status of every node and pchannel, manual moves. */
@@ -32,7 +32,7 @@ export function balancerService(options: BalancerServiceOptions): StreamingCoord
         return callback(grpcFailure(e));
       }
       callback(null, {
-        coordinator: options.address,
+        coordinator: options.address(),
         nodes: balancer.nodes.map((n) => ({
           node: { serverId: n.serverId, address: n.address },
           draining: n.draining,
