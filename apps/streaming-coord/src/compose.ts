@@ -93,10 +93,14 @@ export async function compose(config: ResolvedCoordConfig, overrides: CoordOverr
 
     // The broadcaster appends to vchannels through the cluster's own routing, as any client does.
     let client: Promise<StreamingClient> | undefined;
-    cleanup.push(async () => void (await (await client)?.close()));
+    cleanup.push(async () => void (await client?.catch(() => undefined))?.close());
     const startBroadcaster = async (ctx: ActiveContext): Promise<{ close(): Promise<void> }> => {
       client ??= StreamingClient.connect({ endpoint: address, logger, clock });
-      const appender = await client;
+      // A failed connect is retried at the next activation (the coordinator steps down and campaigns again).
+      const appender = await client.catch((e: unknown) => {
+        client = undefined;
+        throw e;
+      });
       const started = await Broadcaster.start({
         kv,
         prefix: CLUSTER_APP_KEYS.coord,
