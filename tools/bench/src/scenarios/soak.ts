@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { StreamingClient } from '@streamsvc/client';
 import { DataType, MessageBuilder, vchannelName } from '@streamsvc/message';
-import { freePort, repoRoot, spawnTsChild, tempDir } from '@streamsvc/testkit';
-import type { ManagedProcess, TempDir } from '@streamsvc/testkit';
+import { freePort, ManagedProcess, repoRoot, tempDir } from '@streamsvc/testkit';
+import type { TempDir } from '@streamsvc/testkit';
 
 import type { Scenario } from '../scenario.js';
 
@@ -67,7 +69,7 @@ async function closedLoop(ctx: Context, window: number, ms: number): Promise<num
 }
 
 /**
- * Memory under sustained load: the standalone server (its own process, default settings: 64 MiB
+ * Memory under sustained load: the standalone server (built, its own process, default settings: 64 MiB
  * write-ahead buffer) takes 1 KiB appends at half the rate it managed in a 3 s closed loop, for
  * `--duration-ms` (300 000 for the issue's five minutes), with a tail reader on every vchannel. Server
  * RSS and heap are sampled every 5 s; the trend is the least-squares slope over the second half.
@@ -79,8 +81,16 @@ export const soakScenario: Scenario<Context> = {
     const dir = await tempDir('bench-soak-');
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const server = await spawnTsChild(path.join(repoRoot(), 'apps', 'standalone', 'src', 'main.ts'), {
+    // The deployed artifact, not the sources through tsx (whose transpiler stays resident): build it first.
+    const tsc = createRequire(path.join(repoRoot(), 'package.json')).resolve('typescript/bin/tsc');
+    const app = path.join(repoRoot(), 'apps', 'standalone');
+    const built = spawnSync(process.execPath, [tsc, '-b', path.join(app, 'tsconfig.lib.json')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`building apps/standalone failed (tsc exit ${built.status})`);
+    const server = await ManagedProcess.spawn({
+      name: 'standalone',
+      command: process.execPath,
       args: [
+        path.join(app, 'dist', 'main.js'),
         '--data-dir',
         path.join(dir.path, 'data'),
         '--listen',
