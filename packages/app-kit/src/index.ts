@@ -20,6 +20,15 @@ export { startHttpServer, parseListenAddress } from './http-server.js';
 export { createLogger } from './logger.js';
 export { createMetrics, walNodeMetrics } from './metrics.js';
 export { runApp, nodeProcess, ExitCode } from './run-app.js';
+export {
+  WAL_NAMES,
+  walBackends,
+  allMessageIdCodecs,
+  walBackendSettings,
+  walBackendFlags,
+  walBackendIssues,
+  openWalBackend,
+} from './wal-backends.js';
 
 export type { ConfigSource, ConfigProblem } from './config-error.js';
 export type { ConfigEnv, ConfigLoader, ConfigLoaderOptions, LoadedConfig } from './config-loader.js';
@@ -45,3 +54,4 @@ export type {
   WalStatusSource,
 } from './metrics.js';
 export type { AppControl, AppLoad, AppProcess, RunAppOptions, RunningApp, ShutdownSignal } from './run-app.js';
+export type { WalName, WalBackendSettings } from './wal-backends.js';

@@ -1,0 +1,429 @@
+import type { Logger as StreamsvcLogger } from '@streamsvc/common';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners } from 'kafkajs';
+import type { logCreator as KafkaLogCreator, Producer, RetryOptions } from 'kafkajs';
+import Cluster from 'kafkajs/src/cluster/index.js';
+import defaultSocketFactory from 'kafkajs/src/network/socketFactory.js';
+import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+
+import type { KafkaWalConfig } from './config.js';
+import { toWalError } from './errors.js';
+import type {
+  FetcherOptions,
+  FetchResult,
+  KafkaFetcher,
+  KafkaPort,
+  KafkaRecord,
+  KafkaWriter,
+  PartitionOffsets,
+  WriterOptions,
+} from './kafka-port.js';
+
+// The only file that imports kafkajs. Produce goes through kafkajs's public Producer. Reads use its
+// internal Cluster/Broker (`broker.fetch` at an explicit offset): the public Consumer must join a
+// consumer group before it can seek, which costs a rebalance per reader (3 s on the librdkafka mock,
+// more on a real broker) and offers no "assign one partition, no group" mode. See the README.
+
+const PARTITION = 0;
+const READ_UNCOMMITTED = 0;
+const READ_COMMITTED = 1;
+// Kafka's "no replica": the fetch comes from a consumer, not a follower broker.
+const CONSUMER_REPLICA_ID = -1;
+const OFFSET_OUT_OF_RANGE = 1;
+
+/**
+ * Builds the kafkajs adapter of {@link KafkaPort}: one producer and one metadata/offsets client per
+ * opener, one connection per reader. Connects lazily, on the first call that needs the cluster.
+ */
+export function createKafkajsPort(config: KafkaWalConfig, logger: StreamsvcLogger): KafkaPort {
+  return new KafkajsPort(config, logger);
+}
+
+class KafkajsPort implements KafkaPort {
+  readonly #config: KafkaWalConfig;
+  readonly #kafka: Kafka;
+  readonly #retry: RetryOptions;
+  readonly #isolationLevel: number;
+  readonly #writers = new Set<KafkaWriter>();
+  readonly #fetchers = new Set<KafkaFetcher>();
+  #producer: Promise<Producer> | undefined;
+  #control: Promise<Cluster> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(config: KafkaWalConfig, logger: StreamsvcLogger) {
+    this.#config = config;
+    this.#retry = { retries: config.retries, initialRetryTime: config.retryInitialMs, maxRetryTime: 5_000 };
+    this.#isolationLevel = config.transactionalFencing ? READ_COMMITTED : READ_UNCOMMITTED;
+    this.#kafka = new Kafka({
+      brokers: [...config.brokers],
+      clientId: config.clientId,
+      connectionTimeout: config.connectionTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      enforceRequestTimeout: true,
+      retry: this.#retry,
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: logCreatorFor(logger),
+    });
+  }
+
+  async ensureTopic(topic: string): Promise<void> {
+    const control = await this.#controlCluster();
+    await this.#call(`metadata of topic "${topic}"`, async () => {
+      await control.addTargetTopic(topic);
+      const partitions = control.findTopicPartitionMetadata(topic);
+      if (!partitions.some((p) => p.partitionId === PARTITION)) {
+        // The cluster answered without the topic: it does not exist and was not created.
+        throw new WalError(
+          WalErrorCode.UNAVAILABLE,
+          `topic "${topic}" does not exist and auto-creation is ${this.#config.allowAutoTopicCreation ? 'refused by the broker' : 'off'}`,
+          { retriable: false },
+        );
+      }
+    });
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets> {
+    const control = await this.#controlCluster();
+    return this.#call(`offsets of topic "${topic}"`, async () => {
+      await control.addTargetTopic(topic);
+      const request = (fromBeginning: boolean): Promise<bigint> =>
+        control
+          .fetchTopicsOffset([{ topic, fromBeginning, partitions: [{ partition: PARTITION }] }])
+          .then((topics) => BigInt(topics[0]?.partitions.find((p) => p.partition === PARTITION)?.offset ?? '0'));
+      const [low, high] = await Promise.all([request(true), request(false)]);
+      return { low, high };
+    });
+  }
+
+  async openWriter(topic: string, options: WriterOptions): Promise<KafkaWriter> {
+    this.#checkOpen(`writer of topic "${topic}"`);
+    const writer =
+      options.transactionalId === undefined
+        ? new SharedProducerWriter(topic, await this.#sharedProducer(), this.#call.bind(this))
+        : await TransactionalWriter.start(this.#kafka, topic, options.transactionalId, this.#retry, this.#config);
+    this.#writers.add(writer);
+    return {
+      send: (values) => writer.send(values),
+      close: async () => {
+        this.#writers.delete(writer);
+        await writer.close();
+      },
+    };
+  }
+
+  async openFetcher(topic: string, options: FetcherOptions): Promise<KafkaFetcher> {
+    this.#checkOpen(`reader of topic "${topic}"`);
+    const fetcher = new ClusterFetcher(topic, this.#newCluster(`${this.#config.clientId}-${options.name}`, false), {
+      fetchMaxBytes: this.#config.fetchMaxBytes,
+      isolationLevel: this.#isolationLevel,
+    });
+    this.#fetchers.add(fetcher);
+    return {
+      fetch: (offset, maxWaitMs) => fetcher.fetch(offset, maxWaitMs),
+      close: async () => {
+        this.#fetchers.delete(fetcher);
+        await fetcher.close();
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const closes: Promise<unknown>[] = [...this.#fetchers, ...this.#writers].map((c) => c.close());
+      if (this.#producer !== undefined) closes.push(this.#producer.then((p) => p.disconnect()));
+      if (this.#control !== undefined) closes.push(this.#control.then((c) => c.disconnect()));
+      await Promise.allSettled(closes);
+    })();
+    return this.#closing;
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closing !== undefined) throw WalError.closed(`${what}: the Kafka client`);
+  }
+
+  async #call<T>(what: string, body: () => Promise<T>): Promise<T> {
+    this.#checkOpen(what);
+    try {
+      return await body();
+    } catch (e) {
+      throw toWalError(e, what);
+    }
+  }
+
+  #sharedProducer(): Promise<Producer> {
+    // A failed connect is not cached: the next append tries again (the broker may be back).
+    this.#producer ??= this.#call('connecting the producer', async () => {
+      const producer = this.#kafka.producer({
+        // Every record names partition 0; choosing the partitioner only silences kafkajs's v2 notice.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: this.#config.allowAutoTopicCreation,
+        retry: this.#retry,
+        idempotent: false,
+        // One request at a time per connection: with retries, a later batch must never overtake an
+        // earlier one (each pchannel also keeps only one batch in flight, see append-batcher.ts).
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      return producer;
+    }).catch((e: unknown) => {
+      this.#producer = undefined;
+      throw e;
+    });
+    return this.#producer;
+  }
+
+  #controlCluster(): Promise<Cluster> {
+    this.#control ??= this.#call('connecting to the cluster', async () => {
+      const cluster = this.#newCluster(this.#config.clientId, this.#config.allowAutoTopicCreation);
+      await cluster.connect();
+      return cluster;
+    }).catch((e: unknown) => {
+      this.#control = undefined;
+      throw e;
+    });
+    return this.#control;
+  }
+
+  #newCluster(clientId: string, allowAutoTopicCreation: boolean): Cluster {
+    return new Cluster({
+      logger: this.#kafka.logger(),
+      socketFactory: defaultSocketFactory(),
+      brokers: [...this.#config.brokers],
+      clientId,
+      connectionTimeout: this.#config.connectionTimeoutMs,
+      requestTimeout: this.#config.requestTimeoutMs,
+      enforceRequestTimeout: true,
+      retry: this.#retry,
+      allowAutoTopicCreation,
+      isolationLevel: this.#isolationLevel,
+    });
+  }
+}
+
+type Call = <T>(what: string, body: () => Promise<T>) => Promise<T>;
+
+/** Sends through the opener's producer: no fencing beyond the coordinator's terms. */
+class SharedProducerWriter implements KafkaWriter {
+  readonly #topic: string;
+  readonly #producer: Producer;
+  readonly #call: Call;
+
+  constructor(topic: string, producer: Producer, call: Call) {
+    this.#topic = topic;
+    this.#producer = producer;
+    this.#call = call;
+  }
+
+  send(values: readonly Uint8Array[]): Promise<bigint> {
+    return this.#call(`produce to topic "${this.#topic}"`, async () => {
+      const metadata = await this.#producer.send({
+        topic: this.#topic,
+        acks: -1,
+        messages: values.map((value) => ({ partition: PARTITION, value: asBuffer(value) })),
+      });
+      return baseOffsetOf(metadata, this.#topic);
+    });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * EXPERIMENTAL (never run against a broker with transactions: the test broker has none). A producer
+ * of its own with a transactional id derived from the topic: its InitProducerId at connect bumps the
+ * producer epoch of that id, so the broker rejects the previous owner's next produce or commit with
+ * INVALID_PRODUCER_EPOCH / PRODUCER_FENCED, which `toWalError` maps to FENCED. Each batch is one
+ * transaction; readers read committed records only.
+ */
+class TransactionalWriter implements KafkaWriter {
+  readonly #topic: string;
+  readonly #producer: Producer;
+  #closing: Promise<void> | undefined;
+
+  private constructor(topic: string, producer: Producer) {
+    this.#topic = topic;
+    this.#producer = producer;
+  }
+
+  static async start(
+    kafka: Kafka,
+    topic: string,
+    transactionalId: string,
+    retry: RetryOptions,
+    config: KafkaWalConfig,
+  ): Promise<TransactionalWriter> {
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry,
+      allowAutoTopicCreation: config.allowAutoTopicCreation,
+      transactionTimeout: Math.max(config.requestTimeoutMs * 2, 10_000),
+    });
+    try {
+      await producer.connect();
+    } catch (e) {
+      await producer.disconnect().catch(() => {});
+      throw toWalError(e, `starting the transactional producer "${transactionalId}" of topic "${topic}"`);
+    }
+    return new TransactionalWriter(topic, producer);
+  }
+
+  async send(values: readonly Uint8Array[]): Promise<bigint> {
+    const what = `transactional produce to topic "${this.#topic}"`;
+    let transaction;
+    try {
+      transaction = await this.#producer.transaction();
+      const metadata = await transaction.send({
+        topic: this.#topic,
+        acks: -1,
+        messages: values.map((value) => ({ partition: PARTITION, value: asBuffer(value) })),
+      });
+      await transaction.commit();
+      return baseOffsetOf(metadata, this.#topic);
+    } catch (e) {
+      const error = toWalError(e, what);
+      // A fenced producer cannot abort; anything else leaves an open transaction that must end.
+      if (transaction !== undefined && !WalError.is(error, WalErrorCode.FENCED) && transaction.isActive()) {
+        await transaction.abort().catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#producer.disconnect().catch(() => {});
+    return this.#closing;
+  }
+}
+
+/** Fetches partition 0 of one topic over a connection of its own. */
+class ClusterFetcher implements KafkaFetcher {
+  readonly #topic: string;
+  readonly #cluster: Cluster;
+  readonly #options: { readonly fetchMaxBytes: number; readonly isolationLevel: number };
+  #connected: Promise<void> | undefined;
+  #staleMetadata = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    topic: string,
+    cluster: Cluster,
+    options: { readonly fetchMaxBytes: number; readonly isolationLevel: number },
+  ) {
+    this.#topic = topic;
+    this.#cluster = cluster;
+    this.#options = options;
+  }
+
+  async fetch(offset: bigint, maxWaitMs: number): Promise<FetchResult> {
+    const what = `read of topic "${this.#topic}" at offset ${offset}`;
+    if (this.#closing !== undefined) throw WalError.closed(what);
+    try {
+      this.#connected ??= this.#connect();
+      await this.#connected;
+      if (this.#staleMetadata) {
+        this.#staleMetadata = false;
+        await this.#cluster.refreshMetadata();
+      }
+      const leader = this.#cluster.findTopicPartitionMetadata(this.#topic).find((p) => p.partitionId === PARTITION);
+      if (leader === undefined || leader.leader < 0) {
+        this.#staleMetadata = true;
+        throw new WalError(WalErrorCode.UNAVAILABLE, `${what}: partition 0 has no leader in the metadata`);
+      }
+      const broker = await this.#cluster.findBroker({ nodeId: String(leader.leader) });
+      const response = await broker.fetch({
+        replicaId: CONSUMER_REPLICA_ID,
+        isolationLevel: this.#options.isolationLevel,
+        maxWaitTime: maxWaitMs,
+        minBytes: 1,
+        maxBytes: this.#options.fetchMaxBytes,
+        topics: [
+          {
+            topic: this.#topic,
+            partitions: [{ partition: PARTITION, fetchOffset: String(offset), maxBytes: this.#options.fetchMaxBytes }],
+          },
+        ],
+      });
+      const partition = response.responses
+        .find((r) => r.topicName === this.#topic)
+        ?.partitions.find((p) => p.partition === PARTITION);
+      if (partition === undefined)
+        throw new WalError(WalErrorCode.UNAVAILABLE, `${what}: the broker answered without the partition`);
+      const records: KafkaRecord[] = [];
+      for (const m of partition.messages) {
+        // A fetch returns whole batches: records before the requested offset come along.
+        const at = BigInt(m.offset);
+        if (at < offset || m.isControlRecord === true) continue;
+        records.push({ offset: at, value: m.value });
+      }
+      return { kind: 'records', records, highWatermark: BigInt(partition.highWatermark) };
+    } catch (e) {
+      if (isOffsetOutOfRange(e)) return { kind: 'outOfRange' };
+      const error = toWalError(e, what);
+      // Leadership moved or a connection broke: look the leader up again before the next fetch.
+      if (WalError.is(error, WalErrorCode.UNAVAILABLE)) this.#staleMetadata = true;
+      if (this.#closing !== undefined) throw WalError.closed(what);
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#cluster.disconnect().catch(() => {});
+    return this.#closing;
+  }
+
+  async #connect(): Promise<void> {
+    try {
+      await this.#cluster.connect();
+      await this.#cluster.addTargetTopic(this.#topic);
+    } catch (e) {
+      this.#connected = undefined;
+      throw e;
+    }
+  }
+}
+
+function isOffsetOutOfRange(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const k = e as { type?: unknown; code?: unknown };
+  return k.type === 'OFFSET_OUT_OF_RANGE' || k.code === OFFSET_OUT_OF_RANGE;
+}
+
+function baseOffsetOf(metadata: readonly { partition: number; baseOffset?: string }[], topic: string): bigint {
+  const base = metadata.find((m) => m.partition === PARTITION)?.baseOffset;
+  if (base === undefined || !/^\d+$/.test(base)) {
+    throw new WalError(
+      WalErrorCode.OUTCOME_UNKNOWN,
+      `produce to topic "${topic}": the broker acknowledged without a base offset (${String(base)})`,
+    );
+  }
+  return BigInt(base);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// kafkajs logs through its own logger; its lines go to the injected one (silent by default). kafkajs
+// reports expected, handled conditions (an offset out of range, a broker going away) at ERROR, so its
+// ERROR becomes warn here and the backend decides what is an error.
+function logCreatorFor(logger: StreamsvcLogger): KafkaLogCreator {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, ...fields } = log;
+      const record = { namespace, ...fields };
+      switch (level) {
+        case KafkaLogLevel.ERROR:
+        case KafkaLogLevel.WARN:
+          kafkaLogger.warn(record, message);
+          break;
+        case KafkaLogLevel.INFO:
+          kafkaLogger.debug(record, message);
+          break;
+        default:
+          kafkaLogger.trace(record, message);
+      }
+    };
+}
