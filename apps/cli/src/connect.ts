@@ -1,3 +1,4 @@
+import { allMessageIdCodecs } from '@streamsvc/app-kit';
 import { StreamingClient } from '@streamsvc/client';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:19540';
@@ -8,7 +9,8 @@ export const DEFAULT_ENDPOINT = '127.0.0.1:19540';
  * standby); the client validates it (INVALID_ARGUMENT naming a malformed entry).
  */
 export async function connectReady(endpoint: string, timeoutMs = 15_000): Promise<StreamingClient> {
-  const client = await StreamingClient.connect({ endpoint });
+  // Every backend's ids: the server may run on any of them.
+  const client = await StreamingClient.connect({ endpoint, idCodecs: allMessageIdCodecs() });
   try {
     await client.waitReady({ signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {

@@ -7,7 +7,14 @@ import {
   StreamingCoordBroadcastServiceService,
   TsoServiceService,
 } from '@streamsvc/proto';
-import { createLogger, createMetrics, startHttpServer, walNodeMetrics } from '@streamsvc/app-kit';
+import {
+  createLogger,
+  createMetrics,
+  openWalBackend,
+  startHttpServer,
+  walBackends,
+  walNodeMetrics,
+} from '@streamsvc/app-kit';
 import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import { broadcastService, discoveryService, SingleNodeCoordinator, tsoService } from '@streamsvc/coordinator';
@@ -15,9 +22,7 @@ import { pchannelName, toPChannel } from '@streamsvc/message';
 import { EmbeddedMetaKv } from '@streamsvc/metastore';
 import { StreamingNode, WalManager, startGrpcServer } from '@streamsvc/node';
 import { BatchTsoAllocator, GlobalTsoAllocator } from '@streamsvc/tso';
-import { MetaKvCheckpointStore, WalRegistry } from '@streamsvc/wal-core';
-import { memoryWal } from '@streamsvc/wal-memory';
-import { woodpeckerWal } from '@streamsvc/wal-woodpecker';
+import { MetaKvCheckpointStore } from '@streamsvc/wal-core';
 
 import type { ResolvedStandaloneConfig } from './config.js';
 
@@ -62,10 +67,12 @@ export async function compose(
     cleanup.push(() => globalTso.close());
     const tso = new BatchTsoAllocator({ source: globalTso, clock, logger });
 
-    const registry = WalRegistry.of([woodpeckerWal, memoryWal]);
-    const backend = registry.get(config.wal);
-    const backendConfig = config.wal === 'woodpecker' ? { mode: 'local', rootDir: path.join(dataDir, 'wal') } : {};
-    const opener = await registry.createOpener(config.wal, backendConfig, { logger, clock, metaKv: kv });
+    const backend = walBackends.get(config.wal);
+    const opener = await openWalBackend(
+      config.wal,
+      { ...config, woodpecker: { mode: 'local', rootDir: path.join(dataDir, 'wal') } },
+      { logger, clock, metaKv: kv },
+    );
     cleanup.push(() => opener.close());
 
     const metrics = createMetrics();
@@ -86,7 +93,7 @@ export async function compose(
       interceptors: (p) => [walMetrics.appendInterceptor(p)],
       // A memory WAL starts empty after a restart: a checkpoint of its previous life would be wrong.
       checkpoints:
-        config.wal === 'woodpecker'
+        config.wal !== 'memory'
           ? new MetaKvCheckpointStore({ kv, prefix: 'wal/checkpoints/', ids: backend.messageIds })
           : undefined,
     });

@@ -11,6 +11,7 @@ const DEFAULTS = {
   cluster: 'by-dev',
   pchannels: 4,
   wal: 'woodpecker',
+  kafkaTopicPrefix: '',
   writeAheadBufferMiB: 64,
   logLevel: 'info',
   shutdownTimeoutMs: 10_000,
@@ -68,12 +69,16 @@ describe('standalone configuration', () => {
   it('reads exactly the flags and variables its README documents, with the same defaults', () => {
     const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Lifecycle'));
-    const documented = [...section.matchAll(/^\| `(--[a-z-]+)` +\| `(STREAMSVC_[A-Z_]+)` +\| `([^`]+)` +\|/gm)].map(
-      (m) => [m[1], m[2], m[3]],
-    );
+    const documented = [
+      ...section.matchAll(/^\| `(--[a-z-]+)` +\| `(STREAMSVC_[A-Z_]+)` +\| (?:`([^`]+)`|—) +\|/gm),
+    ].map((m) => [m[1], m[2], m[3] ?? '—']);
     const read = standaloneConfigLoader.fields
       .filter((f) => f.flag !== undefined || f.env !== undefined)
-      .map((f) => [f.flag, f.env, String(f.defaultValue)]);
+      .map((f) => [
+        f.flag,
+        f.env,
+        f.defaultValue === undefined || f.defaultValue === '' ? '—' : String(f.defaultValue),
+      ]);
     expect(read).toEqual(documented);
   });
 });

@@ -1,4 +1,12 @@
-import { ConfigError, createConfigLoader, renderConfigTable } from '@streamsvc/app-kit';
+import {
+  ConfigError,
+  createConfigLoader,
+  renderConfigTable,
+  WAL_NAMES,
+  walBackendFlags,
+  walBackendIssues,
+  walBackendSettings,
+} from '@streamsvc/app-kit';
 import { z } from 'zod';
 
 /** `host:port` with a numeric port (0 = pick a free one). */
@@ -26,9 +34,12 @@ export const standaloneConfigSchema = z
       .describe('Cluster name: pchannels are named <cluster>-dml_<i> (flag --cluster).'),
     pchannels: z.number().int().min(1).max(256).default(4).describe('Number of pchannels (flag --pchannels).'),
     wal: z
-      .enum(['woodpecker', 'memory'])
+      .enum(WAL_NAMES)
       .default('woodpecker')
-      .describe('WAL backend; memory keeps nothing across restarts (flag --wal).'),
+      .describe(
+        'WAL backend: woodpecker on --data-dir, kafka (--kafka-brokers), pulsar (--pulsar-url) or memory, which keeps nothing across restarts (flag --wal).',
+      ),
+    ...walBackendSettings,
     writeAheadBufferMiB: z
       .number()
       .int()
@@ -46,7 +57,10 @@ export const standaloneConfigSchema = z
       .default(10_000)
       .describe('How long a graceful shutdown may take before it is forced.'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const issue of walBackendIssues(c.wal, c)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type StandaloneConfig = z.input<typeof standaloneConfigSchema>;
 export type ResolvedStandaloneConfig = z.output<typeof standaloneConfigSchema>;
@@ -55,7 +69,8 @@ export type ResolvedStandaloneConfig = z.output<typeof standaloneConfigSchema>;
 export { ConfigError };
 
 export const USAGE = `usage: streamsvc start [--data-dir DIR] [--listen HOST:PORT] [--http HOST:PORT] [--cluster NAME]
-                       [--pchannels N] [--wal woodpecker|memory] [--wab-mib N] [--log-level LEVEL] [--config FILE.json]`;
+                       [--pchannels N] [--wal woodpecker|kafka|pulsar|memory] [--kafka-brokers HOST:PORT,...]
+                       [--pulsar-url URL] [--wab-mib N] [--log-level LEVEL] [--config FILE.json]`;
 
 /**
  * The flags and variables of the standalone server (`--config FILE.json` and `--help` come with the
@@ -70,6 +85,7 @@ export const standaloneConfigLoader = createConfigLoader({
     cluster: { key: 'cluster', valueName: 'NAME' },
     pchannels: 'pchannels',
     wal: 'wal',
+    ...walBackendFlags,
     'wab-mib': 'writeAheadBufferMiB',
     'log-level': { key: 'logLevel', valueName: 'LEVEL' },
   },

@@ -4,7 +4,7 @@ import {
   StreamingCoordBroadcastServiceService,
   TsoServiceService,
 } from '@streamsvc/proto';
-import { createLogger, createMetrics, startHttpServer } from '@streamsvc/app-kit';
+import { allMessageIdCodecs, createLogger, createMetrics, startHttpServer } from '@streamsvc/app-kit';
 import { StreamingClient } from '@streamsvc/client';
 import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
@@ -95,7 +95,7 @@ export async function compose(config: ResolvedCoordConfig, overrides: CoordOverr
     let client: Promise<StreamingClient> | undefined;
     cleanup.push(async () => void (await client?.catch(() => undefined))?.close());
     const startBroadcaster = async (ctx: ActiveContext): Promise<{ close(): Promise<void> }> => {
-      client ??= StreamingClient.connect({ endpoint: address, logger, clock });
+      client ??= StreamingClient.connect({ endpoint: address, logger, clock, idCodecs: allMessageIdCodecs() });
       // A failed connect is retried at the next activation (the coordinator steps down and campaigns again).
       const appender = await client.catch((e: unknown) => {
         client = undefined;

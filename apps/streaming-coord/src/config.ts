@@ -1,4 +1,4 @@
-import { ConfigError, createConfigLoader, renderConfigTable } from '@streamsvc/app-kit';
+import { ConfigError, createConfigLoader, renderConfigTable, WAL_NAMES } from '@streamsvc/app-kit';
 import { z } from 'zod';
 
 /** `host:port` with a numeric port (0 = pick a free one). */
@@ -37,7 +37,7 @@ export const coordConfigSchema = z
       .default('127.0.0.1:9190')
       .describe('HTTP address of /healthz and /metrics (flag --http, env STREAMSVC_HTTP).'),
     wal: z
-      .enum(['woodpecker'])
+      .enum(WAL_NAMES)
       .default('woodpecker')
       .describe("The nodes' WAL backend, so clients parse broadcast result ids (flag --wal)."),
     sessionTtlMs: z
@@ -74,7 +74,7 @@ export type ResolvedCoordConfig = z.output<typeof coordConfigSchema>;
 export { ConfigError };
 
 export const USAGE = `usage: streamsvc-coord [--etcd URLS] [--root PREFIX] [--cluster NAME] [--pchannels N]
-                       [--listen HOST:PORT] [--advertise HOST:PORT] [--http HOST:PORT] [--wal woodpecker]
+                       [--listen HOST:PORT] [--advertise HOST:PORT] [--http HOST:PORT] [--wal woodpecker|kafka|pulsar|memory]
                        [--session-ttl-ms MS] [--check-interval-ms MS] [--log-level LEVEL] [--config FILE.json]`;
 
 export const coordConfigLoader = createConfigLoader({

@@ -1,6 +1,13 @@
 import path from 'node:path';
 
-import { createLogger, createMetrics, startHttpServer, walNodeMetrics } from '@streamsvc/app-kit';
+import {
+  createLogger,
+  createMetrics,
+  openWalBackend,
+  startHttpServer,
+  walBackends,
+  walNodeMetrics,
+} from '@streamsvc/app-kit';
 import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import { CLUSTER_APP_KEYS, RemoteTsoSource } from '@streamsvc/coordinator';
@@ -9,8 +16,7 @@ import { StreamingNode, WalManager, startGrpcServer } from '@streamsvc/node';
 import { openObjectStore } from '@streamsvc/objectstore';
 import type { ObjectStore } from '@streamsvc/objectstore';
 import { BatchTsoAllocator } from '@streamsvc/tso';
-import { MetaKvCheckpointStore, WalRegistry } from '@streamsvc/wal-core';
-import { woodpeckerWal } from '@streamsvc/wal-woodpecker';
+import { MetaKvCheckpointStore } from '@streamsvc/wal-core';
 
 import type { ResolvedNodeConfig } from './config.js';
 import { Membership } from './membership.js';
@@ -55,9 +61,12 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
     const tso = new BatchTsoAllocator({ source: remoteTso, clock, logger });
 
     const walDir = path.resolve(config.walDir);
+    const woodpecker = config.wal === 'woodpecker';
     let objectStore: ObjectStore | undefined;
-    if (config.storage === 'object-local') objectStore = await openObjectStore({ kind: 'local', root: walDir });
-    if (config.storage === 's3') {
+    if (woodpecker && config.storage === 'object-local') {
+      objectStore = await openObjectStore({ kind: 'local', root: walDir });
+    }
+    if (woodpecker && config.storage === 's3') {
       objectStore = await openObjectStore({
         kind: 's3',
         endpoint: config.s3Endpoint!,
@@ -67,10 +76,10 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
       });
     }
     if (objectStore) cleanup.push(async () => objectStore.close());
-    const registry = WalRegistry.of([woodpeckerWal]);
-    const opener = await registry.createOpener(
-      'woodpecker',
-      config.storage === 'local' ? { mode: 'local', rootDir: walDir } : { mode: 'object' },
+    const backend = walBackends.get(config.wal);
+    const opener = await openWalBackend(
+      config.wal,
+      { ...config, woodpecker: config.storage === 'local' ? { mode: 'local', rootDir: walDir } : { mode: 'object' } },
       { logger, clock, metaKv: kv, objectStore },
     );
     cleanup.push(() => opener.close());
@@ -84,7 +93,10 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
       logger,
       clock,
       interceptors: (p) => [walMetrics.appendInterceptor(p)],
-      checkpoints: new MetaKvCheckpointStore({ kv, prefix: 'wal/checkpoints/', ids: woodpeckerWal.messageIds }),
+      checkpoints:
+        config.wal === 'memory'
+          ? undefined
+          : new MetaKvCheckpointStore({ kv, prefix: 'wal/checkpoints/', ids: backend.messageIds }),
     });
     cleanup.push(() => manager.close());
 
@@ -92,8 +104,8 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
     let address = config.advertise ?? config.listen;
     const node = new StreamingNode({
       manager,
-      walName: woodpeckerWal.name,
-      idCodec: woodpeckerWal.messageIds,
+      walName: backend.name,
+      idCodec: backend.messageIds,
       logger,
       node: () => ({ serverId: current.membership?.serverId ?? 0n, address }),
     });
@@ -126,7 +138,7 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
     });
     cleanup.push(() => http.close());
     logger.info(
-      { grpc: grpc.address, http: http.address, serverId: String(joined.serverId), storage: config.storage },
+      { grpc: grpc.address, http: http.address, serverId: String(joined.serverId), wal: config.wal },
       'streamsvc node ready',
     );
 

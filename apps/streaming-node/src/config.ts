@@ -1,4 +1,12 @@
-import { ConfigError, createConfigLoader, renderConfigTable } from '@streamsvc/app-kit';
+import {
+  ConfigError,
+  createConfigLoader,
+  renderConfigTable,
+  WAL_NAMES,
+  walBackendFlags,
+  walBackendIssues,
+  walBackendSettings,
+} from '@streamsvc/app-kit';
 import { z } from 'zod';
 
 /** `host:port` with a numeric port (0 = pick a free one). */
@@ -27,6 +35,13 @@ export const nodeConfigSchema = z
     http: hostPort
       .default('127.0.0.1:9191')
       .describe('HTTP address of /healthz and /metrics (flag --http, env STREAMSVC_HTTP).'),
+    wal: z
+      .enum(WAL_NAMES)
+      .default('woodpecker')
+      .describe(
+        'WAL backend: woodpecker (see --storage), kafka (--kafka-brokers), pulsar (--pulsar-url); memory is for trying things out only: each node keeps its own log, so a moved pchannel starts empty (flag --wal).',
+      ),
+    ...walBackendSettings,
     storage: z
       .enum(['local', 'object-local', 's3'])
       .default('local')
@@ -81,7 +96,8 @@ export const nodeConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.storage !== 's3') return;
+    for (const issue of walBackendIssues(c.wal, c)) ctx.addIssue({ code: 'custom', ...issue });
+    if (c.wal !== 'woodpecker' || c.storage !== 's3') return;
     for (const key of ['s3Endpoint', 's3Bucket', 's3AccessKey', 's3SecretKey'] as const) {
       if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'required with --storage s3' });
     }
@@ -93,7 +109,8 @@ export type ResolvedNodeConfig = z.output<typeof nodeConfigSchema>;
 export { ConfigError };
 
 export const USAGE = `usage: streamsvc-node [--etcd URLS] [--root PREFIX] [--listen HOST:PORT] [--advertise HOST:PORT]
-                      [--http HOST:PORT] [--storage local|object-local|s3] [--wal-dir DIR]
+                      [--http HOST:PORT] [--wal woodpecker|kafka|pulsar|memory] [--kafka-brokers HOST:PORT,...]
+                      [--pulsar-url URL] [--storage local|object-local|s3] [--wal-dir DIR]
                       [--s3-endpoint URL --s3-bucket NAME] [--session-ttl-ms MS] [--wab-mib N]
                       [--drain-timeout-ms MS] [--log-level LEVEL] [--config FILE.json]`;
 
@@ -105,6 +122,8 @@ export const nodeConfigLoader = createConfigLoader({
     listen: { key: 'listen', valueName: 'HOST:PORT' },
     advertise: { key: 'advertise', valueName: 'HOST:PORT' },
     http: { key: 'http', valueName: 'HOST:PORT' },
+    wal: 'wal',
+    ...walBackendFlags,
     storage: 'storage',
     'wal-dir': { key: 'walDir', valueName: 'DIR' },
     's3-endpoint': { key: 's3Endpoint', valueName: 'URL' },

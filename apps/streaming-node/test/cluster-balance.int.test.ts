@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { StreamingClient } from '@streamsvc/client';
-import { startEtcd, tempDir } from '@streamsvc/testkit';
+import { allMessageIdCodecs } from '@streamsvc/app-kit';
+import { startEtcd, startKafka, tempDir } from '@streamsvc/testkit';
 import type { EtcdService, TempDir } from '@streamsvc/testkit';
 
 import { settled, spread, TestCluster } from './support/cluster.js';
@@ -134,6 +135,51 @@ describe('a cluster of real processes: placement, join, drain, coordinator failo
     expect(await client.allocateTimestamp()).toBeGreaterThan(maxTt);
     for (const vchannel of vchannels) {
       expect(deliveryProblems(vchannel, await readAll(client, vchannel, ledger), ledger)).toEqual([]);
+    }
+  });
+
+  it('runs on Kafka too: nodes share a broker, and a drained node’s pchannels move with no error, gap or duplicate', async () => {
+    await using kafka = await startKafka();
+    const wal = ['--wal', 'kafka'];
+    await using cluster = new TestCluster({
+      etcd,
+      dir: dir.path,
+      pchannels: 4,
+      sessionTtlMs: TTL_MS,
+      root: `kafka-${randomUUID().slice(0, 8)}`,
+      nodeArgs: [...wal, '--kafka-brokers', kafka.brokers.join(','), '--kafka-topic-prefix', randomUUID().slice(0, 8)],
+      coordArgs: wal,
+    });
+    await cluster.startCoordinator();
+    for (let i = 0; i < 2; i++) await cluster.startNode();
+    const initial = await cluster.waitFor((s) => s.nodes.length === 2 && settled(s, 4), 'the cluster to settle');
+    await using client = await StreamingClient.connect({ endpoint: cluster.endpoint, idCodecs: allMessageIdCodecs() });
+    const vchannels = await createCollection(client, 'on-kafka');
+    const followers = vchannels.map((v) => new Follower(client, v));
+    const ledger = new Ledger();
+    const stop = new AbortController();
+    const writers = Array.from({ length: 2 }, (_, w) => produce(client, vchannels, ledger, stop.signal, w));
+    await new Promise((r) => setTimeout(r, 1000));
+    await cluster.startNode();
+    const owned = new Set(initial.pchannels.map((p) => p.node?.address));
+    const leaving = cluster.nodes.find((n) => owned.has(n.grpc))!;
+    leaving.proc.signal('SIGTERM');
+    expect((await leaving.proc.exited).code).toBe(0);
+    await cluster.waitFor((s) => s.nodes.length === 2 && settled(s, 4), 'the drained pchannels to settle');
+    await new Promise((r) => setTimeout(r, 1000));
+    stop.abort();
+    await Promise.all(writers);
+    expect(ledger.errors).toEqual([]);
+    for (const [i, vchannel] of vchannels.entries()) {
+      const items = await readAll(client, vchannel, ledger);
+      expect(deliveryProblems(vchannel, items, ledger)).toEqual([]);
+      const follower = followers[i]!;
+      const deadline = Date.now() + 20_000;
+      while (follower.messages.length < items.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      await follower.close();
+      expect(follower.errors).toEqual([]);
+      expect(flatten(follower.messages).map((m) => m.key)).toEqual(items.map((m) => m.key));
     }
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { StreamingCoordBalancerServiceClient } from '@streamsvc/proto';
 import type { GetBalanceStatusResponse } from '@streamsvc/proto';
-import { freePort, spawnTsChild } from '@streamsvc/testkit';
+import { spawnTsChild } from '@streamsvc/testkit';
 import type { EtcdService, ManagedProcess } from '@streamsvc/testkit';
 
 const COORD_MAIN = path.join(__dirname, '..', '..', '..', 'streaming-coord', 'src', 'main.ts');
@@ -29,6 +29,10 @@ export interface TestClusterOptions {
   readonly logLevel?: string;
   /** The nodes' `--storage` (default `local`). */
   readonly storage?: 'local' | 'object-local';
+  /** More flags for every node (e.g. `--wal kafka --kafka-brokers ...`). */
+  readonly nodeArgs?: readonly string[];
+  /** More flags for every coordinator (e.g. `--wal kafka`). */
+  readonly coordArgs?: readonly string[];
 }
 
 async function healthy(http: string): Promise<boolean> {
@@ -71,46 +75,50 @@ export class TestCluster implements AsyncDisposable {
     ];
   }
 
-  async #spawn(
-    kind: 'coord' | 'node',
-    args: string[],
-    ready: (http: string) => Promise<boolean>,
-  ): Promise<ClusterProcess> {
-    const grpc = `127.0.0.1:${await freePort()}`;
-    const http = `127.0.0.1:${await freePort()}`;
+  async #spawn(kind: 'coord' | 'node', args: string[]): Promise<ClusterProcess> {
     const name = `${this.#o.root}-${kind}-${++this.#started}`;
+    // Port 0 for both, read back from the ready line: ports picked in advance can be taken meanwhile.
     const proc = await spawnTsChild(kind === 'coord' ? COORD_MAIN : NODE_MAIN, {
       name,
-      args: [...this.#common(), '--listen', grpc, '--http', http, ...args],
+      args: [...this.#common(), '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args],
       logFile: path.join(this.#o.dir, `${name}.log`),
     });
-    await proc.waitReady(() => ready(http), 60_000, 100);
+    const ready = kind === 'coord' ? 'streamsvc coordinator ready' : 'streamsvc node ready';
+    const line = await Promise.race([
+      proc.nextLine((l) => l.includes(`"msg":"${ready}"`), 60_000),
+      proc.exited.then((exit) => {
+        throw new Error(`${name} exited (${JSON.stringify(exit)}) before it was ready:\n${proc.tail()}`);
+      }),
+    ]);
+    const { grpc, http } = JSON.parse(line) as { grpc: string; http: string };
+    await proc.waitReady(() => healthy(http), 60_000, 100);
     const started: ClusterProcess = { name, kind, grpc, http, proc };
     (kind === 'coord' ? this.coords : this.nodes).push(started);
     return started;
   }
 
   startCoordinator(): Promise<ClusterProcess> {
-    return this.#spawn(
-      'coord',
-      ['--pchannels', String(this.#o.pchannels), '--cluster', 'it', '--check-interval-ms', '1000'],
-      healthy,
-    );
+    return this.#spawn('coord', [
+      '--pchannels',
+      String(this.#o.pchannels),
+      '--cluster',
+      'it',
+      '--check-interval-ms',
+      '1000',
+      ...(this.#o.coordArgs ?? []),
+    ]);
   }
 
   startNode(): Promise<ClusterProcess> {
-    return this.#spawn(
-      'node',
-      [
-        '--storage',
-        this.#o.storage ?? 'local',
-        '--wal-dir',
-        path.join(this.#o.dir, `${this.#o.root}-wal`),
-        '--drain-timeout-ms',
-        '15000',
-      ],
-      healthy,
-    );
+    return this.#spawn('node', [
+      '--storage',
+      this.#o.storage ?? 'local',
+      '--wal-dir',
+      path.join(this.#o.dir, `${this.#o.root}-wal`),
+      '--drain-timeout-ms',
+      '15000',
+      ...(this.#o.nodeArgs ?? []),
+    ]);
   }
 
   /** The balance status from whichever coordinator is active (undefined when none answers). */

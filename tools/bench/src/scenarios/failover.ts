@@ -53,8 +53,11 @@ async function healthy(http: string): Promise<boolean> {
 }
 
 async function spawn(ctx: { dir: TempDir; etcd: EtcdService; started: number }, app: string, args: string[]) {
-  const grpc = `127.0.0.1:${await freePort()}`;
-  const http = `127.0.0.1:${await freePort()}`;
+  const grpcPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === grpcPort) httpPort = await freePort(); // both were free, not yet bound: may repeat
+  const grpc = `127.0.0.1:${grpcPort}`;
+  const http = `127.0.0.1:${httpPort}`;
   const common = ['--etcd', ctx.etcd.endpoints.join(','), '--root', ROOT, '--session-ttl-ms', String(TTL_MS)];
   const proc = await spawnTsChild(path.join(repoRoot(), 'apps', app, 'src', 'main.ts'), {
     name: `${app}-${++ctx.started}`,
