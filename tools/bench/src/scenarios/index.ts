@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario.js';
 import { e2eScenario } from './e2e.js';
 import { failoverScenario } from './failover.js';
+import { kafkaScenario } from './kafka.js';
 import { soakScenario } from './soak.js';
 import { tsoScenario } from './tso.js';
 import { walCoreScenario } from './wal-core.js';
@@ -10,6 +11,7 @@ import { woodpeckerScenario } from './woodpecker.js';
 export const scenarios: Readonly<Record<string, Scenario<never>>> = {
   e2e: e2eScenario as Scenario<never>,
   failover: failoverScenario as Scenario<never>,
+  kafka: kafkaScenario as Scenario<never>,
   soak: soakScenario as Scenario<never>,
   tso: tsoScenario as Scenario<never>,
   'wal-core': walCoreScenario as Scenario<never>,
