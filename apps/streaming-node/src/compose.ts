@@ -41,9 +41,10 @@ export interface NodeOverrides {
 }
 
 /**
- * Builds and starts a streaming node: etcd → TSO from the active coordinator → Woodpecker WAL on the
- * configured storage → WAL manager → gRPC services (Produce, Consume, the manager the coordinator
- * drives, health) → a session in etcd, after which the coordinator assigns it pchannels.
+ * Builds and starts a streaming node: etcd → TSO from the active coordinator → the WAL backend
+ * (`--wal`; Woodpecker on the configured storage by default) → WAL manager → gRPC services (Produce,
+ * Consume, the manager the coordinator drives, health) → /healthz and /metrics → a session in etcd,
+ * after which the coordinator assigns it pchannels.
  */
 export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrides = {}): Promise<NodeApp> {
   const logger: Logger = overrides.logger ?? createLogger({ level: config.logLevel, app: 'streamsvc-node' });
@@ -114,6 +115,24 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
     cleanup.push(() => grpc.stop(config.shutdownTimeoutMs));
     cleanup.push(() => node.shutdown());
 
+    // HTTP before joining: a port that cannot be bound must fail the start before any pchannel comes here.
+    const http = await startHttpServer({
+      address: config.http,
+      healthy: () => {
+        const m = current.membership;
+        return {
+          ok: m?.joined ?? false,
+          detail: {
+            serverId: String(m?.serverId ?? 0n),
+            wals: manager.status().length,
+            draining: m?.draining ?? false,
+          },
+        };
+      },
+      metrics: () => metrics.scrape(),
+    });
+    cleanup.push(() => http.close());
+
     const joined = await Membership.join({
       kv,
       keys: CLUSTER_APP_KEYS,
@@ -128,15 +147,6 @@ export async function compose(config: ResolvedNodeConfig, overrides: NodeOverrid
     cleanup.push(() => joined.close());
     metrics.beforeScrape(() => walMetrics.observe(manager, node));
 
-    const http = await startHttpServer({
-      address: config.http,
-      healthy: () => ({
-        ok: joined.joined,
-        detail: { serverId: String(joined.serverId), wals: manager.status().length, draining: joined.draining },
-      }),
-      metrics: () => metrics.scrape(),
-    });
-    cleanup.push(() => http.close());
     logger.info(
       { grpc: grpc.address, http: http.address, serverId: String(joined.serverId), wal: config.wal },
       'streamsvc node ready',
