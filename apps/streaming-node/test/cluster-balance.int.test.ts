@@ -6,7 +6,15 @@ import { startEtcd, startKafka, tempDir } from '@streamsvc/testkit';
 import type { EtcdService, TempDir } from '@streamsvc/testkit';
 
 import { settled, spread, TestCluster } from './support/cluster.js';
-import { createCollection, deliveryProblems, flatten, Follower, Ledger, produce, readAll } from './support/workload.js';
+import {
+  createCollection,
+  deliveryProblems,
+  expectExactDelivery,
+  Follower,
+  Ledger,
+  produce,
+  readAll,
+} from './support/workload.js';
 
 const PCHANNELS = 6;
 const TTL_MS = 3000;
@@ -80,17 +88,7 @@ describe('a cluster of real processes: placement, join, drain, coordinator failo
 
     expect(ledger.errors).toEqual([]);
     expect(ledger.acked.size).toBeGreaterThan(ackedBefore + 50);
-    for (const [i, vchannel] of vchannels.entries()) {
-      const items = await readAll(client, vchannel, ledger);
-      expect(deliveryProblems(vchannel, items, ledger)).toEqual([]);
-      const follower = followers[i]!;
-      const deadline = Date.now() + 20_000;
-      while (follower.messages.length < items.length && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      await follower.close();
-      expect(follower.errors).toEqual([]);
-      expect(flatten(follower.messages).map((m) => m.key)).toEqual(items.map((m) => m.key));
-    }
+    await expectExactDelivery(client, vchannels, followers, ledger);
   });
 
   it('kill -9 of the active coordinator: the standby takes over, the TSO stays monotonic, clients keep working (Woodpecker in object mode)', async () => {
@@ -170,16 +168,6 @@ describe('a cluster of real processes: placement, join, drain, coordinator failo
     stop.abort();
     await Promise.all(writers);
     expect(ledger.errors).toEqual([]);
-    for (const [i, vchannel] of vchannels.entries()) {
-      const items = await readAll(client, vchannel, ledger);
-      expect(deliveryProblems(vchannel, items, ledger)).toEqual([]);
-      const follower = followers[i]!;
-      const deadline = Date.now() + 20_000;
-      while (follower.messages.length < items.length && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      await follower.close();
-      expect(follower.errors).toEqual([]);
-      expect(flatten(follower.messages).map((m) => m.key)).toEqual(items.map((m) => m.key));
-    }
+    await expectExactDelivery(client, vchannels, followers, ledger);
   });
 });

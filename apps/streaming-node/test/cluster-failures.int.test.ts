@@ -10,7 +10,15 @@ import { startEtcd, tempDir } from '@streamsvc/testkit';
 import type { EtcdService, TempDir } from '@streamsvc/testkit';
 
 import { owners, settled, TestCluster } from './support/cluster.js';
-import { createCollection, deliveryProblems, Follower, flatten, Ledger, produce, readAll } from './support/workload.js';
+import {
+  createCollection,
+  deliveryProblems,
+  expectExactDelivery,
+  Follower,
+  Ledger,
+  produce,
+  readAll,
+} from './support/workload.js';
 
 const PCHANNELS = 6;
 const TTL_MS = 3000;
@@ -74,17 +82,7 @@ describe('a cluster of real processes under node failures', () => {
     stop.abort();
     await Promise.all(writers);
 
-    for (const [i, vchannel] of vchannels.entries()) {
-      const items = await readAll(client, vchannel, ledger);
-      expect(deliveryProblems(vchannel, items, ledger)).toEqual([]);
-      const follower = followers[i]!;
-      const deadline = Date.now() + 20_000;
-      while (follower.messages.length < items.length && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      await follower.close();
-      expect(follower.errors).toEqual([]);
-      expect(flatten(follower.messages).map((m) => m.key)).toEqual(items.map((m) => m.key));
-    }
+    await expectExactDelivery(client, vchannels, followers, ledger);
   });
 
   it('split brain: a paused owner whose pchannel moved has its later appends refused, and no reader sees them', async () => {

@@ -13,6 +13,7 @@
  */
 export { WalError, WalErrorCode } from './spi/wal-error.js';
 export { WalRegistry } from './spi/wal-registry.js';
+export { outcomeUnknownOnAbort } from './spi/outcome-unknown.js';
 export { Wal } from './wal/wal.js';
 export { walConfigSchema } from './wal/wal-config.js';
 export { RedoAppend, chainInterceptors } from './wal/interceptor.js';

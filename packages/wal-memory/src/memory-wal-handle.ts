@@ -3,7 +3,7 @@ import type { CallOptions, Clock, Logger } from '@streamsvc/common';
 import { PropertyKey } from '@streamsvc/message';
 import type { MessageEnvelope, MessageId, MutableMessage } from '@streamsvc/message';
 import type { AccessMode, BackendScanner, BackendWal, DeliverPolicy, ReadOptions } from '@streamsvc/wal-core';
-import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+import { outcomeUnknownOnAbort, WalError, WalErrorCode } from '@streamsvc/wal-core';
 import type { MemoryLog } from './memory-log.js';
 import { MemoryScanner } from './memory-scanner.js';
 import { memoryMessageIds, offsetOf } from './message-ids.js';
@@ -187,33 +187,4 @@ export class MemoryWalHandle implements BackendWal {
         );
     }
   }
-}
-
-/** `write`, except that an abort while it is in flight rejects with OUTCOME_UNKNOWN (the write goes on). */
-function outcomeUnknownOnAbort<T>(write: Promise<T>, signal: AbortSignal | undefined, pchannel: string): Promise<T> {
-  if (signal === undefined) return write;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(
-        new WalError(
-          WalErrorCode.OUTCOME_UNKNOWN,
-          `append on pchannel "${pchannel}" aborted in flight; the record may be written`,
-          {
-            cause: abortReason(signal),
-          },
-        ),
-      );
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    write.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

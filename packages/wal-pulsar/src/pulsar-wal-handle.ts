@@ -3,7 +3,7 @@ import type { CallOptions, Logger } from '@streamsvc/common';
 import { PropertyKey } from '@streamsvc/message';
 import type { MessageId, MutableMessage } from '@streamsvc/message';
 import type { AccessMode, BackendScanner, BackendWal, DeliverPolicy, ReadOptions } from '@streamsvc/wal-core';
-import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+import { outcomeUnknownOnAbort, WalError, WalErrorCode } from '@streamsvc/wal-core';
 import { pulsarIdFrom } from './pulsar-message-id.js';
 import type { PulsarPort, PulsarPortProducer, PulsarReadStart } from './pulsar-port.js';
 import { PulsarScanner } from './pulsar-scanner.js';
@@ -179,33 +179,4 @@ export class PulsarWalHandle implements BackendWal {
         );
     }
   }
-}
-
-/** `send`, except that an abort while it is in flight rejects with OUTCOME_UNKNOWN (the send goes on). */
-function outcomeUnknownOnAbort<T>(send: Promise<T>, signal: AbortSignal | undefined, pchannel: string): Promise<T> {
-  if (signal === undefined) return send;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(
-        new WalError(
-          WalErrorCode.OUTCOME_UNKNOWN,
-          `append on pchannel "${pchannel}" aborted in flight; the message may be persisted`,
-          {
-            cause: abortReason(signal),
-          },
-        ),
-      );
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    send.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -150,3 +150,27 @@ export function deliveryProblems(vchannel: string, items: readonly Delivered[], 
     for (const p of m.payloads) if (!ledger.attempted.has(p)) problems.push(`${vchannel}: stray ${p}`);
   return problems.slice(0, 20);
 }
+
+/**
+ * For every vchannel: a fresh read from the start delivers every acknowledged message in order with no
+ * duplicate, and its follower (subscribed before the events under test) saw exactly the same sequence
+ * without an error. Closes the followers.
+ */
+export async function expectExactDelivery(
+  client: StreamingClient,
+  vchannels: readonly string[],
+  followers: readonly Follower[],
+  ledger: Ledger,
+): Promise<void> {
+  for (const [i, vchannel] of vchannels.entries()) {
+    const items = await readAll(client, vchannel, ledger);
+    expect(deliveryProblems(vchannel, items, ledger)).toEqual([]);
+    const follower = followers[i]!;
+    const deadline = Date.now() + 20_000;
+    while (follower.messages.length < items.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    await follower.close();
+    expect(follower.errors).toEqual([]);
+    expect(flatten(follower.messages).map((m) => m.key)).toEqual(items.map((m) => m.key));
+  }
+}
