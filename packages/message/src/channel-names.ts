@@ -74,12 +74,22 @@ export function vchannelName(pchannel: string, collectionId: bigint, shard: numb
  *   `<cluster>-dml_<index>_<collectionId>v<shard>`.
  */
 export function parseVChannel(name: string): VChannelParts {
+  const known = parsedVChannels.get(name);
+  if (known !== undefined) return known;
   const m = typeof name === 'string' ? VCHANNEL_SUFFIX.exec(name) : null;
   if (m === null || !PCHANNEL.test(m[1] as string) || BigInt(m[2] as string) > MAX_COLLECTION_ID) {
     throw invalid(String(name), 'vchannel name', '"<cluster>-dml_<index>_<collectionId>v<shard>"');
   }
-  return { pchannel: m[1] as string, collectionId: BigInt(m[2] as string), shard: Number(m[3]) };
+  const parts = Object.freeze({ pchannel: m[1] as string, collectionId: BigInt(m[2] as string), shard: Number(m[3]) });
+  // Every message built names its vchannel, and a process talks to few of them: remember the parses
+  // (bounded; forgetting them all at the bound is simpler than an LRU and just as good here).
+  if (parsedVChannels.size >= PARSED_VCHANNELS_MAX) parsedVChannels.clear();
+  parsedVChannels.set(name, parts);
+  return parts;
 }
+
+const PARSED_VCHANNELS_MAX = 4096;
+const parsedVChannels = new Map<string, VChannelParts>();
 
 /**
  * The pchannel a vchannel lives on.

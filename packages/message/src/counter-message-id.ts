@@ -44,8 +44,11 @@ class CounterId implements CounterMessageId {
     return this.compare(other) === 0;
   }
 
+  #text: string | undefined;
+
   toString(): string {
-    return `${V1_PREFIX}${this.offset}`;
+    // Cached: the WAL stamps the same last-confirmed id's text on many messages in a row.
+    return (this.#text ??= `${V1_PREFIX}${this.offset}`);
   }
 }
 

@@ -27,8 +27,12 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
   readonly payload: Uint8Array;
   /** The message type (the `_t` property). */
   readonly type: T;
-  /** Owned by this object: never a caller's map, so set-once checks cannot be bypassed by aliasing. */
-  protected readonly props: Map<string, string>;
+  /**
+   * Never a caller's map, so set-once checks cannot be bypassed by aliasing. A mutable message may share
+   * it with the immutable messages and snapshots taken from it, and copies it before its next change
+   * (see `MutableMessage`); writes therefore go through {@link writableProps}.
+   */
+  protected props: Map<string, string>;
   #header: MessageHeader<T> | undefined;
   #body: { readonly value: MessageBody<T> } | undefined;
   #userProperties: ReadonlyMap<string, string> | undefined;
@@ -122,6 +126,11 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
     return size;
   }
 
+  /** The property map to change: subclasses that share their map copy it first. */
+  protected writableProps(): Map<string, string> {
+    return this.props;
+  }
+
   /** Drops the cached header so the next access decodes the new `_h`. */
   protected forgetHeader(): void {
     this.#header = undefined;
@@ -147,7 +156,7 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
         { details: { key, type: this.typeName } },
       );
     }
-    this.props.set(key, value);
+    this.writableProps().set(key, value);
   }
 }
 

@@ -106,12 +106,13 @@ abstract class BuilderBase<T extends WritableMessageType> {
     const props = new Map<string, string>([
       [PropertyKey.Version, String(MESSAGE_VERSION)],
       [PropertyKey.MessageType, String(this.type)],
-      [PropertyKey.Header, encodeBase64(headerBytes)],
+      // An empty header (every Data message) needs no base64 round trip.
+      [PropertyKey.Header, headerBytes.byteLength === 0 ? '' : encodeBase64(headerBytes)],
       ...routing,
       ...this.userProps,
     ]);
-    const size =
-      payload.byteLength + [...props].reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    let size = payload.byteLength;
+    for (const [k, v] of props) size += Buffer.byteLength(k) + Buffer.byteLength(v);
     if (size > maxBytes) {
       throw new MessageError(
         'MESSAGE_TOO_LARGE',

@@ -163,6 +163,21 @@ describe('MutableMessage.intoImmutable', () => {
     expect(stored.walTerm).toBeUndefined();
   });
 
+  it('shares the property map until the next change, which copies it (copy-on-write)', () => {
+    const msg = insertMessage().withTimeTick(5n).withLastConfirmedSelf();
+    const snapshot = msg.snapshot();
+    const first = msg.intoImmutable(memoryIds.of(1n));
+    expect(first.properties).toBe(snapshot.properties);
+    msg.overwriteHeader({ collectionId: 449n, partitions: [{ partitionId: 3n, rows: 2, binarySize: 40 }] });
+    msg.withWalTerm(9n);
+    const second = msg.intoImmutable(memoryIds.of(2n));
+    expect(snapshot.properties.has('_wt')).toBe(false);
+    expect(first.header.partitions[0]!.partitionId).toBe(1n);
+    expect(second.header.partitions[0]!.partitionId).toBe(3n);
+    expect(second.walTerm).toBe(9n);
+    expect(first.timeTick).toBe(5n);
+  });
+
   it('requires a time tick and a last-confirmed id (INVALID_MESSAGE)', () => {
     expect(
       expectMessageError(() => data().withLastConfirmedSelf().intoImmutable(memoryIds.of(1n)), 'INVALID_MESSAGE'),

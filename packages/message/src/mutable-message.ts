@@ -36,6 +36,15 @@ const TXN_CONTROL: ReadonlySet<number> = new Set([
  */
 export class MutableMessage<T extends WritableMessageType = WritableMessageType> extends MessageBase<T> {
   #lastConfirmed: MessageId | undefined;
+  /** The time tick set by {@link withTimeTick}, kept so nothing parses `_tt` back on the append path. */
+  #timeTick: bigint | undefined;
+  /**
+   * True while `props` is also the property map of an immutable message or a snapshot taken from this
+   * one: the next change copies it first (copy-on-write), so what was handed out never changes. The
+   * append path hands the map out twice per message (backend snapshot, immutable form) and changes it
+   * never again, so the copies it used to make for safety were pure garbage.
+   */
+  #shared = false;
 
   /** Not for outside use: mutable messages come from `MessageBuilder` or {@link MutableMessage.fromEnvelope}. */
   constructor(token: Internal, payload: Uint8Array, props: Map<string, string>, type: T) {
@@ -57,7 +66,7 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
 
   /** The time tick (`_tt`), once the WAL has assigned one. */
   get timeTick(): bigint | undefined {
-    return readUint64(this.props, PropertyKey.TimeTick);
+    return this.#timeTick ?? readUint64(this.props, PropertyKey.TimeTick);
   }
 
   /** Narrows this message to type `type` when it has that type. */
@@ -69,7 +78,26 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
   clone(): MutableMessage<T> {
     const copy = new MutableMessage(INTERNAL, this.payload, new Map(this.props), this.type);
     copy.#lastConfirmed = this.#lastConfirmed;
+    copy.#timeTick = this.#timeTick;
     return copy;
+  }
+
+  /**
+   * The message as it is now — payload and properties — for a backend to keep. Later changes to this
+   * message do not reach the snapshot (they copy the properties first); the payload is shared, as
+   * payloads are never mutated. Cheaper than copying the properties on every append.
+   */
+  snapshot(): MessageEnvelope {
+    this.#shared = true;
+    return { payload: this.payload, properties: this.props };
+  }
+
+  protected override writableProps(): Map<string, string> {
+    if (this.#shared) {
+      this.props = new Map(this.props);
+      this.#shared = false;
+    }
+    return this.props;
   }
 
   /**
@@ -78,6 +106,7 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
    */
   withTimeTick(tt: bigint): this {
     this.setOnce(PropertyKey.TimeTick, encodeBase36(tt, 'time tick'));
+    this.#timeTick = tt;
     return this;
   }
 
@@ -168,14 +197,14 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
     } catch (cause) {
       throw new MessageError('INVALID_MESSAGE', `${this.typeName} header is invalid: ${String(cause)}`, { cause });
     }
-    this.props.set(PropertyKey.Header, encodeBase64(bytes));
+    this.writableProps().set(PropertyKey.Header, encodeBase64(bytes));
     this.forgetHeader();
     return this;
   }
 
   /**
-   * The immutable form of this message once the backend stored it at `id`. The properties are copied, so
-   * later changes to this object do not leak into the result.
+   * The immutable form of this message once the backend stored it at `id`. Later changes to this object
+   * do not leak into the result (they copy the properties first; see {@link snapshot}).
    *
    * `codec` is needed only when `_lc` was not set in this process (the message came from an envelope).
    * @throws MessageError `INVALID_MESSAGE` without a time tick or last-confirmed id; `WAL_MISMATCH` when
@@ -183,9 +212,10 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
    */
   intoImmutable(id: MessageId, codec?: MessageIdCodec): ImmutableMessage<T> {
     const lastConfirmed = resolveLastConfirmed(this.props, id, this.#lastConfirmed, codec, this.typeName);
+    this.#shared = true;
     return new ImmutableMessage(
       INTERNAL,
-      { payload: this.payload, props: new Map(this.props), type: this.type },
+      { payload: this.payload, props: this.props, type: this.type, timeTick: this.#timeTick },
       id,
       lastConfirmed,
     );

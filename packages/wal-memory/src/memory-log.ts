@@ -24,8 +24,8 @@ export interface MemoryLogStats {
   readonly writerTerm: bigint;
 }
 
-// Compact the record array once this many dropped slots accumulated at its head: amortised O(1)
-// truncation without `shift()` on every append under a retention limit.
+// Compact the record array once at least this many dropped slots (and half the array) accumulated at its
+// head: amortised O(1) truncation without `shift()` on every append under a retention limit.
 const COMPACT_AFTER = 1024;
 
 /**
@@ -102,9 +102,11 @@ export class MemoryLog {
       const excess = this.#records.length - this.#head - maxRecords;
       if (excess > 0) this.#dropHead(excess);
     }
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
+    if (this.#waiters.size > 0) {
+      const waiters = [...this.#waiters];
+      this.#waiters.clear();
+      for (const wake of waiters) wake();
+    }
     return offset;
   }
 
@@ -133,7 +135,12 @@ export class MemoryLog {
 
   #dropHead(count: number): void {
     this.#head = Math.min(this.#records.length, this.#head + count);
-    if (this.#head >= COMPACT_AFTER || this.#head === this.#records.length) {
+    // Compact once the dropped slots are at least half the array: a retention limit drops one record
+    // per append, and compacting every COMPACT_AFTER drops would copy the whole retained log each time.
+    if (
+      (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#records.length) ||
+      this.#head === this.#records.length
+    ) {
       this.#records = this.#records.slice(this.#head);
       this.#head = 0;
     }

@@ -43,8 +43,9 @@ export class MemoryWalHandle implements BackendWal {
   }
 
   /**
-   * Appends `message` (stamped with `_tt` and a last-confirmed id). The message is copied at the call,
-   * so later changes to the object do not reach the log. With `appendLatencyMs` the record is written
+   * Appends `message` (stamped with `_tt` and a last-confirmed id). The log keeps a snapshot taken at
+   * the call, so later changes to the object do not reach it (payload bytes are shared: messages never
+   * mutate them). With `appendLatencyMs` the record is written
    * after a random 50–150 % of it; ids follow completion order.
    * @throws {WalError} READ_ONLY; CLOSED; FENCED when a newer read-write open took the log over (checked
    *   again when the write lands, so a fenced writer's in-flight append never reaches the log);
@@ -138,7 +139,7 @@ export class MemoryWalHandle implements BackendWal {
       if (!props.has(PropertyKey.LastConfirmed) && !props.has(PropertyKey.LastConfirmedSelf)) {
         throw new Error('it has no last-confirmed id (_lc or _lcs)');
       }
-      return { payload: Buffer.from(message.payload), properties: new Map(message.properties) };
+      return message.snapshot();
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new WalError(
