@@ -40,25 +40,28 @@ export function encodeRecord(message: MessageEnvelope, pchannel: string, maxByte
     throw invalid('it has no last-confirmed id (_lc or _lcs)');
   }
   if (props.size > 0xffff) throw invalid(`${props.size} properties, at most 65535`);
-  const entries = [...props].map(([key, value]) => [Buffer.from(key, 'utf8'), Buffer.from(value, 'utf8')] as const);
-  let size = 3 + 6 * entries.length + message.payload.byteLength;
-  for (const [key, value] of entries) {
-    if (key.byteLength > 0xffff) throw invalid(`a property key of ${key.byteLength} bytes`);
-    size += key.byteLength + value.byteLength;
+  // Two passes over the map, sizes then bytes, and one allocation: the strings are written straight
+  // into the record (an append used to make two Buffers per property; they were a tenth of its CPU).
+  let size = 3 + 6 * props.size + message.payload.byteLength;
+  for (const [key, value] of props) {
+    const keyBytes = Buffer.byteLength(key, 'utf8');
+    if (keyBytes > 0xffff) throw invalid(`a property key of ${keyBytes} bytes`);
+    size += keyBytes + Buffer.byteLength(value, 'utf8');
   }
   if (size > maxBytes) throw invalid(`it encodes to ${size} bytes, more than maxMessageBytes (${maxBytes})`);
   const out = Buffer.allocUnsafe(size);
   out.writeUInt8(RECORD_FORMAT, 0);
-  out.writeUInt16LE(entries.length, 1);
+  out.writeUInt16LE(props.size, 1);
   let at = 3;
-  let offset = 3 + 6 * entries.length;
-  for (const [key, value] of entries) {
-    out.writeUInt16LE(key.byteLength, at);
-    out.writeUInt32LE(value.byteLength, at + 2);
+  let offset = 3 + 6 * props.size;
+  for (const [key, value] of props) {
+    // Exact: the sizes above were measured with the same encoding, so nothing is cut short.
+    const keyBytes = out.write(key, offset, 'utf8');
+    const valueBytes = out.write(value, offset + keyBytes, 'utf8');
+    out.writeUInt16LE(keyBytes, at);
+    out.writeUInt32LE(valueBytes, at + 2);
     at += 6;
-    out.set(key, offset);
-    out.set(value, offset + key.byteLength);
-    offset += key.byteLength + value.byteLength;
+    offset += keyBytes + valueBytes;
   }
   out.set(message.payload, offset);
   return out;
