@@ -138,6 +138,8 @@ export function toWalError(e: unknown, context: ErrorContext): Error {
   // Returned as it is even when it is not an Error of this realm (a DOMException from jest's).
   if (isAbortError(e)) return e as Error;
   const root = rootCause(e);
+  // The adapter's own errors thrown inside kafkajs's retrier come back wrapped: unwrap, keep as they are.
+  if (WalError.is(root)) return root;
   const translation = translate(root) ?? translate(e) ?? { code: WalErrorCode.UNAVAILABLE, retriable: false };
   const why = describe(root);
   const hint = translation.hint === undefined ? '' : ` (${translation.hint})`;

@@ -2,11 +2,16 @@ import type { Logger as StreamsvcLogger } from '@streamsvc/common';
 import { Kafka, logLevel as KafkaLogLevel, Partitioners } from 'kafkajs';
 import type { logCreator as KafkaLogCreator, Producer, RetryOptions } from 'kafkajs';
 import Cluster from 'kafkajs/src/cluster/index.js';
+import type { InternalBroker, ProtocolRequest } from 'kafkajs/src/cluster/index.js';
 import defaultSocketFactory from 'kafkajs/src/network/socketFactory.js';
+import produceV3Response from 'kafkajs/src/protocol/requests/produce/v3/response.js';
+import type { ProduceV3Response } from 'kafkajs/src/protocol/requests/produce/v3/response.js';
+import createRetry from 'kafkajs/src/retry/index.js';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 
 import type { KafkaWalConfig } from './config.js';
 import { toWalError } from './errors.js';
+import { encodeProduceRequest, PRODUCE_API_KEY, PRODUCE_API_VERSION } from './produce-request.js';
 import type {
   FetcherOptions,
   FetchResult,
@@ -18,14 +23,19 @@ import type {
   WriterOptions,
 } from './kafka-port.js';
 
-// The only file that imports kafkajs. Produce goes through kafkajs's public Producer. Reads use its
-// internal Cluster/Broker (`broker.fetch` at an explicit offset): the public Consumer must join a
-// consumer group before it can seek, which costs a rebalance per reader (3 s on the librdkafka mock,
-// more on a real broker) and offers no "assign one partition, no group" mode. See the README.
+// The only file that imports kafkajs. Both directions use its internal Cluster/Broker (connections,
+// metadata, retries, errors). Reads: `broker.fetch` at an explicit offset, since the public Consumer
+// must join a consumer group before it can seek, which costs a rebalance per reader (3 s on the
+// librdkafka mock, more on a real broker) and offers no "assign one partition, no group" mode. Writes
+// (term-only fencing): a Produce request whose body `produce-request.ts` encodes, since the public
+// Producer's encoder cost more CPU per record than the rest of an append (see there). The
+// transactional writer keeps the public Producer: it needs its transaction protocol. See the README.
 
 const PARTITION = 0;
 const READ_UNCOMMITTED = 0;
 const READ_COMMITTED = 1;
+// What kafkajs's producer asks the broker to wait for the replicas (its `send` default), in ms.
+const PRODUCE_TIMEOUT_MS = 30_000;
 // Kafka's "no replica": the fetch comes from a consumer, not a follower broker.
 const CONSUMER_REPLICA_ID = -1;
 const OFFSET_OUT_OF_RANGE = 1;
@@ -45,7 +55,7 @@ class KafkajsPort implements KafkaPort {
   readonly #isolationLevel: number;
   readonly #writers = new Set<KafkaWriter>();
   readonly #fetchers = new Set<KafkaFetcher>();
-  #producer: Promise<Producer> | undefined;
+  #produce: Promise<Cluster> | undefined;
   #control: Promise<Cluster> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -98,7 +108,7 @@ class KafkajsPort implements KafkaPort {
     this.#checkOpen(`writer of topic "${topic}"`);
     const writer =
       options.transactionalId === undefined
-        ? new SharedProducerWriter(topic, await this.#sharedProducer(), this.#call.bind(this))
+        ? await this.#produceWriter(topic)
         : await TransactionalWriter.start(this.#kafka, topic, options.transactionalId, this.#retry, this.#config);
     this.#writers.add(writer);
     return {
@@ -129,7 +139,7 @@ class KafkajsPort implements KafkaPort {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const closes: Promise<unknown>[] = [...this.#fetchers, ...this.#writers].map((c) => c.close());
-      if (this.#producer !== undefined) closes.push(this.#producer.then((p) => p.disconnect()));
+      if (this.#produce !== undefined) closes.push(this.#produce.then((c) => c.disconnect()));
       if (this.#control !== undefined) closes.push(this.#control.then((c) => c.disconnect()));
       await Promise.allSettled(closes);
     })();
@@ -149,26 +159,21 @@ class KafkajsPort implements KafkaPort {
     }
   }
 
-  #sharedProducer(): Promise<Producer> {
-    // A failed connect is not cached: the next append tries again (the broker may be back).
-    this.#producer ??= this.#call('connecting the producer', async () => {
-      const producer = this.#kafka.producer({
-        // Every record names partition 0; choosing the partitioner only silences kafkajs's v2 notice.
-        createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: this.#config.allowAutoTopicCreation,
-        retry: this.#retry,
-        idempotent: false,
-        // One request at a time per connection: with retries, a later batch must never overtake an
-        // earlier one (each pchannel also keeps only one batch in flight, see append-batcher.ts).
-        maxInFlightRequests: 1,
-      });
-      await producer.connect();
-      return producer;
+  async #produceWriter(topic: string): Promise<ClusterWriter> {
+    // A failed connect is not cached: the next open tries again (the broker may be back).
+    this.#produce ??= this.#call('connecting the producer', async () => {
+      // One request at a time per connection: with retries, a later batch must never overtake an
+      // earlier one (each pchannel also keeps only one batch in flight, see append-batcher.ts).
+      const cluster = this.#newCluster(`${this.#config.clientId}`, this.#config.allowAutoTopicCreation, 1);
+      await cluster.connect();
+      return cluster;
     }).catch((e: unknown) => {
-      this.#producer = undefined;
+      this.#produce = undefined;
       throw e;
     });
-    return this.#producer;
+    const cluster = await this.#produce;
+    await this.#call(`metadata of topic "${topic}"`, () => cluster.addTargetTopic(topic));
+    return new ClusterWriter(topic, cluster, this.#retry, this.#call.bind(this));
   }
 
   #controlCluster(): Promise<Cluster> {
@@ -183,7 +188,7 @@ class KafkajsPort implements KafkaPort {
     return this.#control;
   }
 
-  #newCluster(clientId: string, allowAutoTopicCreation: boolean): Cluster {
+  #newCluster(clientId: string, allowAutoTopicCreation: boolean, maxInFlightRequests?: number): Cluster {
     return new Cluster({
       logger: this.#kafka.logger(),
       socketFactory: defaultSocketFactory(),
@@ -195,36 +200,111 @@ class KafkajsPort implements KafkaPort {
       retry: this.#retry,
       allowAutoTopicCreation,
       isolationLevel: this.#isolationLevel,
+      ...(maxInFlightRequests === undefined ? {} : { maxInFlightRequests }),
     });
   }
 }
 
 type Call = <T>(what: string, body: () => Promise<T>) => Promise<T>;
 
-/** Sends through the opener's producer: no fencing beyond the coordinator's terms. */
-class SharedProducerWriter implements KafkaWriter {
+/**
+ * Writes partition 0 of one topic over the opener's produce connection: no fencing beyond the
+ * coordinator's terms. Each batch is encoded once (`produce-request.ts`) and sent as a Produce request
+ * through kafkajs's broker connection, with kafkajs's retrier and the recovery its producer does
+ * between attempts (reconnect, forget a closed broker, refresh metadata), so retries, timeouts and
+ * errors behave as the public Producer's did.
+ */
+class ClusterWriter implements KafkaWriter {
   readonly #topic: string;
-  readonly #producer: Producer;
+  readonly #cluster: Cluster;
+  readonly #retrier: ReturnType<typeof createRetry>;
   readonly #call: Call;
 
-  constructor(topic: string, producer: Producer, call: Call) {
+  constructor(topic: string, cluster: Cluster, retry: RetryOptions, call: Call) {
     this.#topic = topic;
-    this.#producer = producer;
+    this.#cluster = cluster;
+    this.#retrier = createRetry(retry);
     this.#call = call;
   }
 
   send(values: readonly Uint8Array[]): Promise<bigint> {
-    return this.#call(`produce to topic "${this.#topic}"`, async () => {
-      const metadata = await this.#producer.send({
-        topic: this.#topic,
-        acks: -1,
-        messages: values.map((value) => ({ partition: PARTITION, value: asBuffer(value) })),
-      });
-      return baseOffsetOf(metadata, this.#topic);
+    const body = encodeProduceRequest({
+      topic: this.#topic,
+      partition: PARTITION,
+      acks: -1,
+      timeoutMs: PRODUCE_TIMEOUT_MS,
+      timestampMs: Date.now(),
+      values,
     });
+    // kafkajs's connection takes an object with an encoder's `buf`/`buffer` (it only copies `buffer`).
+    const encoded = { buf: body, buffer: body };
+    const request: ProtocolRequest = {
+      request: {
+        apiKey: PRODUCE_API_KEY,
+        apiVersion: PRODUCE_API_VERSION,
+        apiName: 'Produce',
+        expectResponse: () => true,
+        encode: () => Promise.resolve(encoded),
+      },
+      response: produceV3Response,
+    };
+    return this.#call(`produce to topic "${this.#topic}"`, () =>
+      this.#retrier(async () => {
+        try {
+          return await this.#sendOnce(request);
+        } catch (e) {
+          await this.#recover(e);
+          throw e;
+        }
+      }),
+    );
   }
 
   async close(): Promise<void> {}
+
+  async #sendOnce(request: ProtocolRequest): Promise<bigint> {
+    await this.#cluster.refreshMetadataIfNecessary();
+    const partition = this.#cluster.findTopicPartitionMetadata(this.#topic).find((p) => p.partitionId === PARTITION);
+    if (partition === undefined || partition.leader < 0) {
+      throw new WalError(
+        WalErrorCode.UNAVAILABLE,
+        `produce to topic "${this.#topic}": partition 0 has no leader in the metadata`,
+      );
+    }
+    const broker: InternalBroker = await this.#cluster.findBroker({ nodeId: String(partition.leader) });
+    let response: ProduceV3Response;
+    try {
+      response = (await broker.connectionPool.send(request)) as ProduceV3Response;
+    } catch (e) {
+      // As kafkajs's broker does around every request: a closed connection disconnects the broker.
+      if (errorName(e) === 'KafkaJSConnectionClosedError') await broker.disconnect();
+      throw e;
+    }
+    const base = response.topics.find((t) => t.topicName === this.#topic)?.partitions;
+    return baseOffsetOf(base ?? [], this.#topic);
+  }
+
+  /** Between attempts, what kafkajs's producer does (producer/sendMessages.js, kafkajs 2.2.4). */
+  async #recover(e: unknown): Promise<void> {
+    const name = errorName(e);
+    if (name === 'KafkaJSConnectionClosedError') {
+      const { host, port } = e as { host: string; port: number };
+      this.#cluster.removeBroker({ host, port });
+    }
+    if (!this.#cluster.isConnected()) {
+      await this.#cluster.connect();
+      await this.#cluster.refreshMetadata();
+      return;
+    }
+    const retriable = (e as { retriable?: unknown } | null)?.retriable;
+    if (retriable === true || name === 'KafkaJSConnectionError' || name === 'KafkaJSConnectionClosedError') {
+      await this.#cluster.refreshMetadata();
+    }
+  }
+}
+
+function errorName(e: unknown): unknown {
+  return typeof e === 'object' && e !== null ? (e as { name?: unknown }).name : undefined;
 }
 
 /**
