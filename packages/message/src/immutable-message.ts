@@ -25,17 +25,23 @@ export class ImmutableMessage<T extends WritableMessageType = WritableMessageTyp
    * from it and dropping messages with tt below {@link timeTick} loses nothing from this message on.
    */
   readonly lastConfirmed: MessageId;
-  #size: number | undefined;
 
   /** Not for outside use: immutable messages come from `MutableMessage.intoImmutable` or `fromEnvelope`. */
   constructor(
     token: Internal,
-    envelope: { payload: Uint8Array; props: Map<string, string>; type: T; timeTick?: bigint | undefined },
+    envelope: {
+      payload: Uint8Array;
+      props: Map<string, string>;
+      type: T;
+      timeTick?: bigint | undefined;
+      size?: number | undefined;
+    },
     id: MessageId,
     lastConfirmed: MessageId,
   ) {
     super(envelope.payload, envelope.props, envelope.type);
     checkInternal(token, 'ImmutableMessage');
+    this.knownSize = envelope.size;
     this.id = id;
     this.lastConfirmed = lastConfirmed;
     // `timeTick` is what the mutable message was stamped with (the value behind its `_tt`).
@@ -61,11 +67,6 @@ export class ImmutableMessage<T extends WritableMessageType = WritableMessageTyp
     const type = validateEnvelope(props, 'immutable');
     const lastConfirmed = resolveLastConfirmed(props, id, undefined, codec, messageTypeName(type));
     return new ImmutableMessage(INTERNAL, { payload: envelope.payload, props, type }, id, lastConfirmed);
-  }
-
-  /** Cached: the properties never change, and buffers and flow control ask for every message's size. */
-  override estimateSize(): number {
-    return (this.#size ??= super.estimateSize());
   }
 
   /** The WAL backend that stored this message (the id's WAL name). */

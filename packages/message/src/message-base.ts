@@ -36,6 +36,8 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
   #header: MessageHeader<T> | undefined;
   #body: { readonly value: MessageBody<T> } | undefined;
   #userProperties: ReadonlyMap<string, string> | undefined;
+  /** Cached {@link estimateSize}: kept up to date by `setOnce`, dropped by other property changes. */
+  #size: number | undefined;
 
   /** Wraps an already validated envelope; `props` must be a private copy. */
   protected constructor(payload: Uint8Array, props: Map<string, string>, type: T) {
@@ -121,9 +123,21 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
    * This is what the size limit is checked against.
    */
   estimateSize(): number {
-    let size = this.payload.byteLength;
-    for (const [key, value] of this.props) size += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
-    return size;
+    if (this.#size === undefined) {
+      let size = this.payload.byteLength;
+      this.props.forEach((value, key) => (size += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8')));
+      this.#size = size;
+    }
+    return this.#size;
+  }
+
+  /** The size computed by {@link estimateSize} so far (a copy of this message may start from it). */
+  protected get knownSize(): number | undefined {
+    return this.#size;
+  }
+
+  protected set knownSize(size: number | undefined) {
+    this.#size = size;
   }
 
   /** The property map to change: subclasses that share their map copy it first. */
@@ -131,9 +145,10 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
     return this.props;
   }
 
-  /** Drops the cached header so the next access decodes the new `_h`. */
+  /** Drops the cached header (and size) so the next access decodes the new `_h`. */
   protected forgetHeader(): void {
     this.#header = undefined;
+    this.#size = undefined;
   }
 
   /**
@@ -157,6 +172,7 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
       );
     }
     this.writableProps().set(key, value);
+    if (this.#size !== undefined) this.#size += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
   }
 }
 

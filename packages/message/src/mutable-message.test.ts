@@ -123,6 +123,25 @@ describe('MutableMessage headers, copies and size', () => {
     expect(Buffer.byteLength('é')).toBe(2);
   });
 
+  it('keeps its cached size exact through stamps, header rewrites, clones and intoImmutable', () => {
+    const exact = (m: { payload: Uint8Array; properties: ReadonlyMap<string, string> }): number => {
+      let n = m.payload.byteLength;
+      for (const [k, v] of m.properties) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+      return n;
+    };
+    const msg = insertMessage();
+    expect(msg.estimateSize()).toBe(exact(msg));
+    msg.withTimeTick(123456789n).withWalTerm(2n);
+    expect(msg.estimateSize()).toBe(exact(msg));
+    msg.overwriteHeader({ collectionId: 449n, partitions: [{ partitionId: 12345n, rows: 2, binarySize: 40 }] });
+    expect(msg.estimateSize()).toBe(exact(msg));
+    const copy = msg.clone().withLastConfirmed(memoryIds.of(77n));
+    expect(copy.estimateSize()).toBe(exact(copy));
+    expect(msg.estimateSize()).toBe(exact(msg));
+    const stored = copy.intoImmutable(memoryIds.of(78n));
+    expect(stored.estimateSize()).toBe(exact(stored));
+  });
+
   it('narrows its type with is()', () => {
     const msg: MutableMessage = insertMessage();
     expect(msg.is(MessageType.Delete)).toBe(false);

@@ -14,6 +14,9 @@ import { PropertyKey } from './property-keys.js';
 import { checkUint64, encodeBase36, encodeBase64 } from './property-values.js';
 import { readUint64, validateEnvelope, writeProto } from './system-properties.js';
 
+/** The last term stamped and its text: a WAL stamps the same term on every message. */
+let lastTerm: { readonly value: bigint | undefined; readonly text: string } = { value: undefined, text: '' };
+
 /** Input of {@link MutableMessage.withTxnContext}: keepalive defaults to 0 (the server's default). */
 export interface TxnContextInit {
   readonly txnId: bigint;
@@ -79,6 +82,7 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
     const copy = new MutableMessage(INTERNAL, this.payload, new Map(this.props), this.type);
     copy.#lastConfirmed = this.#lastConfirmed;
     copy.#timeTick = this.#timeTick;
+    copy.knownSize = this.knownSize;
     return copy;
   }
 
@@ -115,9 +119,12 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
    * @throws MessageError `PROPERTY_ALREADY_SET` when already set; `INVALID_MESSAGE` when `term` is not positive.
    */
   withWalTerm(term: bigint): this {
-    checkUint64(term, 'wal term');
-    if (term < 1n) throw new MessageError('INVALID_MESSAGE', `wal term must be positive, got ${term}`);
-    this.setOnce(PropertyKey.WalTerm, encodeBase36(term, 'wal term'));
+    if (term !== lastTerm.value) {
+      checkUint64(term, 'wal term');
+      if (term < 1n) throw new MessageError('INVALID_MESSAGE', `wal term must be positive, got ${term}`);
+      lastTerm = { value: term, text: encodeBase36(term, 'wal term') };
+    }
+    this.setOnce(PropertyKey.WalTerm, lastTerm.text);
     return this;
   }
 
@@ -215,7 +222,7 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
     this.#shared = true;
     return new ImmutableMessage(
       INTERNAL,
-      { payload: this.payload, props: this.props, type: this.type, timeTick: this.#timeTick },
+      { payload: this.payload, props: this.props, type: this.type, timeTick: this.#timeTick, size: this.knownSize },
       id,
       lastConfirmed,
     );

@@ -7,9 +7,13 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire';
  * encoding itself. Reaches into the writer's `buffer`/`pos`/`stackPos` fields: the version of
  * @bufbuild/protobuf is pinned in the catalog, and the round-trip property tests cover this path.
  */
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array<ArrayBuffer>;
+
 class PooledWriter extends BinaryWriter {
   override finish(): Uint8Array<ArrayBuffer> {
     const self = this as unknown as { buffer: Uint8Array; pos: number; stackPos: number[] };
+    // Empty messages (Data and TimeTick headers, most bodies of ticks) are encoded on every append.
+    if (self.pos === 0) return EMPTY;
     const out = Buffer.allocUnsafe(self.pos);
     out.set(self.buffer.subarray(0, self.pos));
     self.pos = 0;

@@ -2,6 +2,7 @@ import { throwIfAborted } from '@streamsvc/common';
 import type { CallOptions } from '@streamsvc/common';
 import type { ImmutableMessage, MessageId } from '@streamsvc/message';
 
+import { FifoQueue } from '../util/fifo-queue.js';
 import { MinHeap } from '../util/min-heap.js';
 import { LastConfirmedManager } from './last-confirmed.js';
 import type { ConfirmCandidate } from './last-confirmed.js';
@@ -31,10 +32,14 @@ export interface AckOutcome {
   readonly txn?: ConfirmCandidate['txn'];
 }
 
-interface Detail extends Acker {
+/** An allocation's bookkeeping; once acknowledged successfully it is also its own confirm candidate. */
+interface Detail extends Acker, ConfirmCandidate {
   acked: boolean;
   endTt: bigint;
-  outcome: AckOutcome | undefined;
+  /** The stored message's id (set when the append succeeded). */
+  id: MessageId;
+  message: ImmutableMessage | undefined;
+  txn: ConfirmCandidate['txn'];
 }
 
 /**
@@ -46,8 +51,10 @@ interface Detail extends Acker {
  */
 export class AckManager {
   readonly #tso: TimestampSource;
-  readonly #notAcked = new MinHeap<Detail>((a, b) => a.tt < b.tt);
-  readonly #acked = new MinHeap<Detail>((a, b) => a.endTt < b.endTt);
+  /** Allocations in tt order (they are registered in increasing tt): the confirmed ones leave at the head. */
+  readonly #notAcked = new FifoQueue<Detail>();
+  /** Acknowledged allocations in endTt order (endTt is the last allocated tt at the ack: never decreases). */
+  readonly #acked = new FifoQueue<Detail>();
   readonly #lastConfirmed: LastConfirmedManager;
   /** Acknowledged appends not yet handed to a time tick (they go into the write-ahead buffer with it). */
   readonly #unemitted = new MinHeap<Detail>((a, b) => a.tt < b.tt);
@@ -124,9 +131,14 @@ export class AckManager {
     if (detail.acked) return;
     detail.acked = true;
     detail.endTt = this.#lastAllocatedTt;
-    detail.outcome = outcome;
-    this.#acked.push(detail);
-    if (!detail.sync && outcome.message !== undefined) this.#unemitted.push(detail);
+    const message = outcome.message;
+    if (message !== undefined) {
+      detail.message = message;
+      detail.id = message.id;
+      detail.txn = outcome.txn;
+      this.#acked.push(detail);
+      if (!detail.sync) this.#unemitted.push(detail);
+    }
     this.#popConfirmed();
   }
 
@@ -157,7 +169,7 @@ export class AckManager {
     const tt = acker.tt;
     const confirmed: ImmutableMessage[] = [];
     for (let top = this.#unemitted.peek(); top !== undefined && top.tt < tt; top = this.#unemitted.peek()) {
-      confirmed.push(this.#unemitted.pop()!.outcome!.message!);
+      confirmed.push(this.#unemitted.pop()!.message!);
     }
     return { tt, lastConfirmed: acker.lastConfirmed, confirmed };
   }
@@ -195,13 +207,17 @@ export class AckManager {
       throw new Error(`[wal] time tick ${tt} is not above the last allocated ${this.#lastAllocatedTt}`);
     }
     this.#lastAllocatedTt = tt;
+    const lastConfirmed = this.#lastConfirmed.current;
     const detail: Detail = {
       tt,
-      lastConfirmed: this.#lastConfirmed.current,
+      lastConfirmed,
       sync,
       acked: false,
       endTt: 0n,
-      outcome: undefined,
+      // Placeholder until the append succeeds; only successful allocations become candidates.
+      id: lastConfirmed,
+      message: undefined,
+      txn: undefined,
     };
     this.#notAcked.push(detail);
     return detail;
@@ -210,23 +226,20 @@ export class AckManager {
   #popConfirmed(): void {
     let advanced = false;
     for (let top = this.#notAcked.peek(); top?.acked; top = this.#notAcked.peek()) {
-      this.#notAcked.pop();
+      this.#notAcked.shift();
       this.#lastConfirmedTt = top.tt;
       advanced = true;
     }
     if (!advanced) return;
     // Everything with endTt below the confirmed tick has nothing earlier left in flight.
-    const candidates: ConfirmCandidate[] = [];
     for (
       let top = this.#acked.peek();
       top !== undefined && top.endTt < this.#lastConfirmedTt;
       top = this.#acked.peek()
     ) {
-      this.#acked.pop();
-      const message = top.outcome?.message;
-      if (message) candidates.push({ id: message.id, endTt: top.endTt, txn: top.outcome?.txn });
+      this.#lastConfirmed.push(this.#acked.shift()!);
     }
-    this.#lastConfirmed.add(candidates, this.#lastConfirmedTt);
+    this.#lastConfirmed.advance(this.#lastConfirmedTt);
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       const w = this.#waiters[i]!;
       if (w.tt <= this.#lastConfirmedTt) {

@@ -41,6 +41,11 @@ export class LastConfirmedManager {
     this.advance(lastConfirmedTt);
   }
 
+  /** Adds one confirmed record without advancing (call {@link advance} after a batch of them). */
+  push(candidate: ConfirmCandidate): void {
+    this.#pending.push(candidate);
+  }
+
   /**
    * Folds in, in id order, every pending record acknowledged before everything allocated at its ack was
    * confirmed (`endTt < lastConfirmedTt`: no earlier record can still be in flight) and not held by an

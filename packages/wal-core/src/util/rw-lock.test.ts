@@ -28,4 +28,21 @@ describe('RwLock', () => {
     release();
     expect(lock.idle).toBe(true);
   });
+
+  it('takes a shared hold at once only when no writer holds or waits, and releasing it lets the writer in', async () => {
+    const lock = new RwLock();
+    expect(lock.tryAcquireShared()).toBe(true);
+    const order: string[] = [];
+    const writer = lock.acquire(true).then((release) => (order.push('w'), release));
+    // A writer is waiting: a fast shared hold would overtake it.
+    expect(lock.tryAcquireShared()).toBe(false);
+    lock.releaseShared();
+    const release = await writer;
+    expect(order).toEqual(['w']);
+    expect(lock.tryAcquireShared()).toBe(false);
+    release();
+    expect(lock.tryAcquireShared()).toBe(true);
+    lock.releaseShared();
+    expect(lock.idle).toBe(true);
+  });
 });

@@ -19,6 +19,22 @@ export class RwLock {
     return this.#readers === 0 && !this.#writer && this.#queue.length === 0;
   }
 
+  /**
+   * Takes the lock shared at once when nobody holds it exclusively or waits for it; false otherwise.
+   * The append path's common case, without a promise or a release closure: pair with {@link releaseShared}.
+   */
+  tryAcquireShared(): boolean {
+    if (this.#writer || this.#queue.length > 0) return false;
+    this.#readers++;
+    return true;
+  }
+
+  /** Releases a shared hold taken with {@link tryAcquireShared}. */
+  releaseShared(): void {
+    this.#readers--;
+    this.#drain();
+  }
+
   /** Acquires the lock shared (`exclusive` false) or exclusive; resolves with the release function. */
   acquire(exclusive: boolean, signal?: AbortSignal): Promise<() => void> {
     if (this.#queue.length === 0 && (exclusive ? !this.#writer && this.#readers === 0 : !this.#writer)) {

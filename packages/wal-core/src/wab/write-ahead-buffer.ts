@@ -87,19 +87,15 @@ export class WriteAheadBuffer {
   push(messages: readonly ImmutableMessage[], tick: ImmutableMessage): void {
     if (this.#closed) return;
     let prev = this.#lastTick.timeTick;
-    for (const m of [...messages, tick]) {
-      if (m.timeTick < prev || (m.timeTick === prev && m !== tick)) {
-        throw new Error(`[wal] write-ahead buffer: tt ${m.timeTick} after ${prev} breaks time-tick order`);
-      }
+    for (const m of messages) {
+      if (m.timeTick <= prev) throw outOfOrder(m.timeTick, prev);
       prev = m.timeTick;
     }
+    if (tick.timeTick < prev) throw outOfOrder(tick.timeTick, prev);
     if (messages.length > 0 || !tick.notPersisted) {
       const expireAtMs = this.#clock.nowMs() + this.#keepaliveMs;
-      for (const message of [...messages, tick]) {
-        const size = message.estimateSize() + ENTRY_OVERHEAD_BYTES;
-        this.#entries.push({ message, size, expireAtMs });
-        this.#bytes += size;
-      }
+      for (const message of messages) this.#add(message, expireAtMs);
+      this.#add(tick, expireAtMs);
     }
     this.#lastTick = tick;
     this.#evict();
@@ -142,6 +138,12 @@ export class WriteAheadBuffer {
   /** @internal resolves on the next push (or close). */
   changed(): Promise<void> {
     return this.#changed.promise;
+  }
+
+  #add(message: ImmutableMessage, expireAtMs: number): void {
+    const size = message.estimateSize() + ENTRY_OVERHEAD_BYTES;
+    this.#entries.push({ message, size, expireAtMs });
+    this.#bytes += size;
   }
 
   #evict(): void {
@@ -205,6 +207,10 @@ export class WabCursor {
       await waitOrAbort(this.#wab.changed(), signal);
     }
   }
+}
+
+function outOfOrder(tt: bigint, prev: bigint): Error {
+  return new Error(`[wal] write-ahead buffer: tt ${tt} after ${prev} breaks time-tick order`);
 }
 
 function signal(): { promise: Promise<void>; wake: () => void } {

@@ -55,6 +55,14 @@ export class LockInterceptor implements AppendInterceptor {
     const exclusive = isExclusiveMessageType(ctx.message.type);
     let lock = this.#locks.get(vchannel);
     if (!lock) this.#locks.set(vchannel, (lock = new RwLock()));
+    if (!exclusive && lock.tryAcquireShared()) {
+      try {
+        return await next(ctx);
+      } finally {
+        lock.releaseShared();
+        if (lock.idle) this.#locks.delete(vchannel);
+      }
+    }
     const release = await lock.acquire(exclusive, ctx.signal);
     try {
       const result = await next(ctx);

@@ -61,8 +61,10 @@ export class TimeTickSync {
 
   /** Asks for a sync soon; `persist` forces the next tick to be written even without data. */
   request(persist = false): void {
-    this.#requested = true;
     if (persist) this.#forcePersist = true;
+    // Already requested: the loop was woken (or is syncing and will run again without waiting).
+    if (this.#requested) return;
+    this.#requested = true;
     this.#wake.resolve();
   }
 
