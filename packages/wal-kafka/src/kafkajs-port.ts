@@ -41,8 +41,10 @@ const CONSUMER_REPLICA_ID = -1;
 const OFFSET_OUT_OF_RANGE = 1;
 
 /**
- * Builds the kafkajs adapter of {@link KafkaPort}: one producer and one metadata/offsets client per
- * opener, one connection per reader. Connects lazily, on the first call that needs the cluster.
+ * Builds the kafkajs adapter of {@link KafkaPort}: one produce client and one metadata/offsets client
+ * per opener, one connection per reader. Connects lazily, on the first call that needs the cluster.
+ * Exported for composition (`createKafkaWal(createKafkajsPort)` is `kafkaWal`), e.g. to decorate the
+ * port in a benchmark; it throws nothing itself (every method rejects with a `WalError`).
  */
 export function createKafkajsPort(config: KafkaWalConfig, logger: StreamsvcLogger): KafkaPort {
   return new KafkajsPort(config, logger);

@@ -5,9 +5,9 @@ import { startKafka } from '@streamsvc/testkit';
 import type { KafkaService } from '@streamsvc/testkit';
 import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
 import { Wal } from '@streamsvc/wal-core';
-import type { WalOpener } from '@streamsvc/wal-core';
-import { kafkaWal } from '@streamsvc/wal-kafka';
-import type { KafkaWalConfig } from '@streamsvc/wal-kafka';
+import type { BackendWal, WalOpener } from '@streamsvc/wal-core';
+import { createKafkajsPort, createKafkaWal } from '@streamsvc/wal-kafka';
+import type { KafkaPort, KafkaWalConfig } from '@streamsvc/wal-kafka';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 
@@ -19,23 +19,44 @@ const IN_FLIGHT = 64;
 // The settings the wal-kafka integration tests use against the mock (test/support/kafka-fixture.ts).
 const MOCK_SETTINGS = { fetchMaxWaitMs: 50, retries: 2, retryInitialMs: 50 } as const;
 
-/** Records and produce requests per topic, over every kafkajs producer of this process (see `countSends`). */
+/** Records and produce requests per topic: raw producers' (`countSends`) and the backend's (`countingPort`). */
 const sent = new Map<string, { requests: number; records: number }>();
 
-/**
- * Wraps `send` of every kafkajs producer made from here on (the backend's included: the bench and
- * wal-kafka resolve the same kafkajs module) to count records per produce request, per topic.
- */
+function countSent(topic: string, records: number): void {
+  const s = sent.get(topic) ?? { requests: 0, records: 0 };
+  s.requests++;
+  s.records += records;
+  sent.set(topic, s);
+}
+
+/** The backend's kafkajs adapter, counting what its writers send (one `send` is one produce request). */
+function countingPort(port: KafkaPort): KafkaPort {
+  return {
+    ensureTopic: (topic) => port.ensureTopic(topic),
+    offsets: (topic) => port.offsets(topic),
+    openFetcher: (topic, options) => port.openFetcher(topic, options),
+    close: () => port.close(),
+    openWriter: async (topic, options) => {
+      const writer = await port.openWriter(topic, options);
+      return {
+        send: (values) => {
+          countSent(topic, values.length);
+          return writer.send(values);
+        },
+        close: () => writer.close(),
+      };
+    },
+  };
+}
+
+/** Wraps `send` of every kafkajs producer made from here on to count records per produce request, per topic. */
 function countSends(): () => void {
   const original = Kafka.prototype.producer;
   Kafka.prototype.producer = function (this: Kafka, ...args: Parameters<Kafka['producer']>): Producer {
     const producer = original.apply(this, args);
     const send = producer.send.bind(producer);
     producer.send = (record) => {
-      const s = sent.get(record.topic) ?? { requests: 0, records: 0 };
-      s.requests++;
-      s.records += record.messages.length;
-      sent.set(record.topic, s);
+      countSent(record.topic, record.messages.length);
       return send(record);
     };
     return producer;
@@ -59,6 +80,8 @@ interface Context {
   readonly opener: WalOpener;
   readonly wal: Wal;
   readonly vchannel: string;
+  /** A backend handle of a pchannel of its own, appended to without wal-core (informational). */
+  readonly backend: BackendWal;
   readonly client: Kafka;
   readonly producer: Producer;
   readonly rawTopic: string;
@@ -174,10 +197,12 @@ class RawGroupCommit {
 /**
  * WAL append throughput over the Kafka backend against the librdkafka mock broker (testkit, its own
  * process on 127.0.0.1), 1 KiB Data messages, 64 appends in flight (closed loop), in process.
- * Baseline, same run: a raw kafkajs producer with the backend's producer settings (idempotent false,
- * maxInFlightRequests 1, same retry, acks -1, no compression) on a topic of its own, 64 records in
- * flight through the same group commit as the backend's (one send in flight, up to maxBatchRecords
- * per send). Informational: the raw producer with full maxBatchRecords batches back to back.
+ * Baseline, same run: a raw kafkajs producer with the settings of the backend's produce path
+ * (idempotent false, maxInFlightRequests 1, same retry, acks -1, no compression; the backend encodes
+ * its Produce requests itself and sends them through kafkajs's connections) on a topic of its own, 64
+ * records in flight through the same group commit as the backend's (one send in flight, up to
+ * maxBatchRecords per send). Informational: the backend handle alone (no wal-core) with the same
+ * load, and the raw producer with full maxBatchRecords batches back to back.
  */
 export const kafkaScenario: Scenario<Context> = {
   description: 'WAL append throughput on the Kafka backend vs a raw kafkajs producer with the same batching',
@@ -185,13 +210,15 @@ export const kafkaScenario: Scenario<Context> = {
     const kafka = await startKafka();
     const restore = countSends();
     try {
-      const config = kafkaWal.configSchema.parse({ brokers: [...kafka.brokers], ...MOCK_SETTINGS });
-      const opener = await kafkaWal.createOpener(config, { logger: noopLogger, clock: systemClock });
+      const backend = createKafkaWal((c, logger) => countingPort(createKafkajsPort(c, logger)));
+      const config = backend.configSchema.parse({ brokers: [...kafka.brokers], ...MOCK_SETTINGS });
+      const opener = await backend.createOpener(config, { logger: noopLogger, clock: systemClock });
       const pchannel = 'bench-kafka-dml_0';
       const vchannel = vchannelName(pchannel, 1n, 0);
       const wal = await Wal.open({ opener, pchannel, term: 1n, tso: tso(), config: { timeTickIntervalMs: 200 } });
       await wal.append(createCollection(vchannel));
-      // The backend's producer settings (packages/wal-kafka/src/kafkajs-port.ts).
+      const handle = await opener.open({ pchannel: 'bench-kafka-backend_0', term: 1n, mode: 'rw' });
+      // The settings of the backend's produce path (packages/wal-kafka/src/kafkajs-port.ts).
       const retry = { retries: config.retries, initialRetryTime: config.retryInitialMs, maxRetryTime: 5_000 };
       const client = new Kafka({
         brokers: [...config.brokers],
@@ -213,7 +240,19 @@ export const kafkaScenario: Scenario<Context> = {
       const rawTopic = 'bench-kafka-raw';
       // First send creates the topic (auto-create) and warms the connection, as the WAL's open did.
       await producer.send({ topic: rawTopic, acks: -1, messages: [{ partition: 0, value: RAW_VALUE }] });
-      return { kafka, config, opener, wal, vchannel, client, producer, rawTopic, walTopic: pchannel, restore };
+      return {
+        kafka,
+        config,
+        opener,
+        wal,
+        vchannel,
+        backend: handle,
+        client,
+        producer,
+        rawTopic,
+        walTopic: pchannel,
+        restore,
+      };
     } catch (e) {
       restore();
       await kafka.stop();
@@ -237,6 +276,16 @@ export const kafkaScenario: Scenario<Context> = {
     const walCpu = process.cpuUsage(cpu);
     const sorted = walRun.latencies.sort((a, b) => a - b);
 
+    // Informational: the backend alone (no wal-core), appending messages stamped here, to split the cost.
+    let tt = tsAtMs(Date.now());
+    cpu = process.cpuUsage();
+    const backendRun = await closedLoop(durationMs, IN_FLIGHT, () =>
+      ctx.backend.append(
+        MessageBuilder.data(PAYLOAD).vchannel(ctx.vchannel).build().withTimeTick(tt++).withLastConfirmedSelf(),
+      ),
+    );
+    const backendCpu = process.cpuUsage(cpu);
+
     // Informational: the producer's ceiling with full batches (maxBatchRecords per send, one in flight).
     const full = Math.max(
       1,
@@ -254,6 +303,8 @@ export const kafkaScenario: Scenario<Context> = {
         walAppendP99Ms: percentile(sorted, 99),
         walCpuUsPerAppend: (walCpu.user + walCpu.system) / walRun.count,
         walRecordsPerRequest: walPerRequest,
+        backendAppendsPerSec: backendRun.rate,
+        backendCpuUsPerAppend: (backendCpu.user + backendCpu.system) / backendRun.count,
         rawCpuUsPerRecord: (rawCpu.user + rawCpu.system) / rawRun.count,
         rawRecordsPerRequest: rawPerRequest,
         rawFullBatchRecordsPerSec: fullRun.rate * full,
@@ -263,7 +314,7 @@ export const kafkaScenario: Scenario<Context> = {
     };
   },
   async teardown(ctx) {
-    await Promise.allSettled([ctx.wal.close(), ctx.producer.disconnect()]);
+    await Promise.allSettled([ctx.wal.close(), ctx.backend.close(), ctx.producer.disconnect()]);
     await ctx.opener.close();
     ctx.restore();
     await ctx.kafka.stop();
