@@ -2,7 +2,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '@streamsvc/common';
 import { decodeMessage, MessageError, StreamingError } from '@streamsvc/message';
 import type { AppendOutcome, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
-import type { Wal } from '@streamsvc/wal-core';
+import type { AppendResult, Wal } from '@streamsvc/wal-core';
 
 import type { WalManager } from './wal-manager.js';
 import { invalidSequence, toErrorInfo } from './wire-errors.js';
@@ -65,7 +65,7 @@ export class ProduceHandler {
           void this.#finish(invalidSequence('produce before create on a producer stream'));
           return;
         }
-        void this.#produce(this.#wal, r.produce.requestId, r.produce.messages);
+        this.#produce(this.#wal, r.produce.requestId, r.produce.messages);
         return;
       case 'close':
         void this.#finish(undefined);
@@ -94,14 +94,20 @@ export class ProduceHandler {
     }
   }
 
-  async #produce(wal: Wal, requestId: bigint, messages: readonly Uint8Array[]): Promise<void> {
+  #produce(wal: Wal, requestId: bigint, messages: readonly Uint8Array[]): void {
     this.#inFlight++;
     if (this.#inFlight >= this.#o.maxInFlightRequests && !this.#paused) {
       this.#paused = true;
       this.#call.pause();
     }
+    // Every message is decoded here, synchronously: the bytes are views of the whole request
+    // (decodeProduceRequest does not copy them), which must not stay alive while the appends run.
+    void this.#answer(wal, requestId, Promise.all(messages.map((bytes) => append(wal, bytes))));
+  }
+
+  async #answer(wal: Wal, requestId: bigint, appended: Promise<AppendOutcome[]>): Promise<void> {
     try {
-      const outcomes = await Promise.all(messages.map((bytes) => append(wal, bytes)));
+      const outcomes = await appended;
       this.#write({ response: { $case: 'produce', produce: { requestId, outcomes } } });
     } finally {
       this.#inFlight--;
@@ -133,10 +139,16 @@ export class ProduceHandler {
   }
 }
 
-async function append(wal: Wal, bytes: Uint8Array): Promise<AppendOutcome> {
+/** Decodes and appends one message; never rejects (a failure is the message's outcome). */
+function append(wal: Wal, bytes: Uint8Array): Promise<AppendOutcome> {
+  let appended: Promise<AppendResult>;
   try {
-    const r = await wal.append(decodeMessage(bytes));
-    return {
+    appended = wal.append(decodeMessage(bytes));
+  } catch (e) {
+    return Promise.resolve(failed(e));
+  }
+  return appended.then(
+    (r): AppendOutcome => ({
       outcome: {
         $case: 'ok',
         ok: {
@@ -146,10 +158,13 @@ async function append(wal: Wal, bytes: Uint8Array): Promise<AppendOutcome> {
           txn: r.txnContext ? { txnId: r.txnContext.txnId, keepaliveMs: r.txnContext.keepaliveMs } : undefined,
         },
       },
-    };
-  } catch (e) {
-    return { outcome: { $case: 'error', error: toErrorInfo(toStreaming(e)) } };
-  }
+    }),
+    failed,
+  );
+}
+
+function failed(e: unknown): AppendOutcome {
+  return { outcome: { $case: 'error', error: toErrorInfo(toStreaming(e)) } };
 }
 
 /** Decoding failures are the client's fault: INVALID_ARGUMENT, not INNER. */

@@ -36,14 +36,17 @@ export {
   ProduceResponse,
   RemoveRequest,
   RemoveResponse,
-  StreamingNodeHandlerServiceClient,
-  StreamingNodeHandlerServiceService,
   StreamingNodeManagerServiceClient,
   StreamingNodeManagerServiceService,
   TxnContextInfo,
   TxnParts,
   WalStatus,
 } from './gen/streamsvc/streaming/v1/node.js';
+export {
+  decodeProduceRequest,
+  StreamingNodeHandlerServiceClient,
+  StreamingNodeHandlerServiceService,
+} from './node-handler-service.js';
 export {
   AllocTimestampRequest,
   AllocTimestampResponse,
