@@ -1,4 +1,4 @@
-import { crc32c } from './crc32c.js';
+import { crc32c } from '@node-rs/crc32';
 
 /**
  * The body of a Produce request, version 3 (Kafka 0.11+, record batches of magic 2), carrying `values`
@@ -86,7 +86,7 @@ export function encodeProduceRequest(request: ProduceRequest): Buffer {
     at += value.byteLength;
     out[at++] = 0; // header count
   }
-  out.writeUInt32BE(crc32c(out, batch + CRC_FROM, at), batch + CRC_AT);
+  out.writeUInt32BE(crc32c(out.subarray(batch + CRC_FROM, at)), batch + CRC_AT);
   return out;
 }
 
