@@ -21,7 +21,8 @@ export interface ReplayOptions {
   readonly checkpoint?: RecoveryCheckpoint | undefined;
   /** The id of the new term's first tick: replay stops there (everything before it is the old terms'). */
   readonly until: MessageId;
-  readonly untilTt: bigint;
+  /** Txns expired at this tt are left out; undefined keeps every unfinished txn. */
+  readonly untilTt: bigint | undefined;
   readonly defaultTxnKeepaliveMs: number;
   readonly signal?: AbortSignal | undefined;
 }
@@ -70,11 +71,31 @@ export async function replayForRecovery(options: ReplayOptions): Promise<Recover
   } finally {
     await scanner.close();
   }
-  const openTxns = [...txns.values()].filter((s) => !s.isExpiredAt(options.untilTt));
+  const untilTt = options.untilTt;
+  const openTxns = [...txns.values()].filter((s) => untilTt === undefined || !s.isExpiredAt(untilTt));
   return { vchannels, openTxns, replayed };
 }
 
-/** The checkpoint of a replay that stopped at `position` (the new term's first tick). */
+/** Types whose records change what recovery rebuilds (besides every record of a txn). */
+const RECOVERY_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
+  MessageType.CreateCollection,
+  MessageType.DropCollection,
+  MessageType.CreatePartition,
+  MessageType.DropPartition,
+  MessageType.BeginTxn,
+  MessageType.CommitTxn,
+  MessageType.RollbackTxn,
+]);
+
+/**
+ * True when a record of this message could change the state {@link replayForRecovery} rebuilds: DDL,
+ * exclusive types (they fail open txns) and anything of a transaction. Plain data and ticks cannot.
+ */
+export function affectsRecovery(message: { readonly type: MessageType; readonly txnContext: unknown }): boolean {
+  return RECOVERY_TYPES.has(message.type) || isExclusiveMessageType(message.type) || message.txnContext !== undefined;
+}
+
+/** The checkpoint of a replay that stopped at `position`. */
 export function checkpointOf(recovered: RecoveredState, term: bigint, position: MessageId): RecoveryCheckpoint {
   return {
     term,

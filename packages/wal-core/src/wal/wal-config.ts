@@ -39,6 +39,14 @@ export const walConfigSchema = z.object({
       keepaliveMs: z.number().int().min(1).default(30_000).describe('Age after which a buffered message is evicted.'),
     })
     .default({ capacityBytes: 64 * 1024 * 1024, keepaliveMs: 30_000 }),
+  recoveryCheckpointIntervalMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe(
+      'How often an owner with a checkpoint store moves its recovery checkpoint to the last-confirmed id, bounding the next owner’s replay (0: only at open and graceful close).',
+    ),
   appendRetryInitialMs: z.number().int().min(1).default(10).describe('First backoff when the backend is unavailable.'),
   appendRetryMaxMs: z.number().int().min(1).default(5000).describe('Longest backoff between backend append retries.'),
   gracefulCloseTimeoutMs: z

@@ -25,6 +25,7 @@ import type { AppendInterceptor, AppendNext, AppendResult } from './interceptor.
 import { checkpointOf, replayForRecovery } from './recovery-replay.js';
 import type { RecoveredState } from './recovery-replay.js';
 import type { RecoveryCheckpoint, RecoveryCheckpointStore } from './recovery-checkpoint.js';
+import { RecoveryCheckpointer } from './recovery-checkpointer.js';
 import { TimeTickInterceptor } from './timetick-interceptor.js';
 import { TimeTickSync } from './timetick-sync.js';
 import { walConfigSchema } from './wal-config.js';
@@ -82,6 +83,7 @@ export class Wal implements AsyncDisposable {
   readonly #acks: AckManager | undefined;
   readonly #wab: WriteAheadBuffer | undefined;
   readonly #sync: TimeTickSync | undefined;
+  readonly #checkpointer: RecoveryCheckpointer | undefined;
   readonly #interceptors: readonly AppendInterceptor[];
   readonly #scanners = new Set<WalScanner>();
   readonly #closer = new CloseOnce();
@@ -102,6 +104,7 @@ export class Wal implements AsyncDisposable {
     acks?: AckManager;
     wab?: WriteAheadBuffer;
     sync?: TimeTickSync;
+    checkpointer?: RecoveryCheckpointer | undefined;
     interceptors?: readonly AppendInterceptor[];
   }) {
     this.pchannel = parts.pchannel;
@@ -114,6 +117,7 @@ export class Wal implements AsyncDisposable {
     this.#acks = parts.acks;
     this.#wab = parts.wab;
     this.#sync = parts.sync;
+    this.#checkpointer = parts.checkpointer;
     this.#interceptors = parts.interceptors ?? [];
   }
 
@@ -205,6 +209,22 @@ export class Wal implements AsyncDisposable {
           ...errorOptions,
         }),
       );
+      const checkpointer =
+        options.checkpoints && recovered.checkpoint
+          ? new RecoveryCheckpointer({
+              backend,
+              store: options.checkpoints,
+              pchannel: options.pchannel,
+              term: options.term,
+              initial: recovered.checkpoint.checkpoint,
+              initialSave: recovered.checkpoint.saved,
+              lastConfirmed: () => acks.lastConfirmedId,
+              intervalMs: config.recoveryCheckpointIntervalMs,
+              defaultTxnKeepaliveMs: config.txnKeepaliveMs,
+              clock,
+              logger: log,
+            })
+          : undefined;
       const wal = new Wal({
         pchannel: options.pchannel,
         term: options.term,
@@ -216,12 +236,14 @@ export class Wal implements AsyncDisposable {
         acks,
         wab,
         sync,
+        checkpointer,
         interceptors,
       });
       hooks.onFenced = (e) => wal.#onFenced(e);
       hooks.stopping = () => wal.#closing;
       if (fence.error) wal.#onFenced(fence.error);
       sync.start((_tick, ctx) => append(ctx));
+      if (checkpointer && config.recoveryCheckpointIntervalMs > 0) checkpointer.start();
       log.info({ firstTt: String(first.timeTick) }, 'wal open for writing');
       return wal;
     } catch (e) {
@@ -289,6 +311,7 @@ export class Wal implements AsyncDisposable {
     if (this.#closing) throw new StreamingError('ON_SHUTDOWN', `the WAL of ${this.pchannel} is closing`);
     this.#validate(message);
     this.#inFlight++;
+    const tracked = this.#checkpointer?.track(message);
     try {
       // The redo step stamps a copy per attempt; `message` itself stays untouched.
       return await this.#append({ message, signal: options.signal });
@@ -297,6 +320,7 @@ export class Wal implements AsyncDisposable {
       if (options.signal?.aborted && e === options.signal.reason) throw e;
       throw toStreamingError(e, { onFenced: (f) => this.#onFenced(f), stopping: () => this.#closing });
     } finally {
+      tracked?.();
       if (--this.#inFlight === 0) this.#drained?.();
     }
   }
@@ -343,6 +367,8 @@ export class Wal implements AsyncDisposable {
       if (this.#sync) {
         await this.#sync.stop({ finalTick: !this.#fenced, finalTickTimeoutMs: this.#config.gracefulCloseTimeoutMs });
       }
+      // After the last tick, so the next owner's replay starts at (almost) the end of this term.
+      await this.#checkpointer?.stop({ final: !this.#fenced, timeoutMs: this.#config.gracefulCloseTimeoutMs });
       this.#wab?.close();
       await Promise.allSettled([...this.#scanners].map((s) => s.close()));
       for (const i of [...this.#interceptors].reverse())
@@ -425,7 +451,13 @@ async function recover(
   options: OpenWalOptions,
   defaultTxnKeepaliveMs: number,
   log: Logger,
-): Promise<RecoveredState & { readonly fromCheckpoint: boolean }> {
+): Promise<
+  RecoveredState & {
+    readonly fromCheckpoint: boolean;
+    /** The checkpoint this open saves (in the background) at the term's first tick. */
+    readonly checkpoint: { readonly checkpoint: RecoveryCheckpoint; readonly saved: Promise<void> } | undefined;
+  }
+> {
   const replay = (checkpoint: RecoveryCheckpoint | undefined): Promise<RecoveredState> =>
     replayForRecovery({
       backend,
@@ -458,11 +490,15 @@ async function recover(
     checkpoint = undefined;
     recovered = await replay(undefined);
   }
+  let next: { readonly checkpoint: RecoveryCheckpoint; readonly saved: Promise<void> } | undefined;
   if (store) {
-    const next = checkpointOf(recovered, options.term, first.id);
-    store.save(options.pchannel, next).catch((e: unknown) => log.warn({ err: e }, 'recovery checkpoint not saved'));
+    const c = checkpointOf(recovered, options.term, first.id);
+    const saved = store
+      .save(options.pchannel, c)
+      .catch((e: unknown) => log.warn({ err: e }, 'recovery checkpoint not saved'));
+    next = { checkpoint: c, saved };
   }
-  return { ...recovered, fromCheckpoint: checkpoint !== undefined };
+  return { ...recovered, fromCheckpoint: checkpoint !== undefined, checkpoint: next };
 }
 
 async function writeFirstTick(

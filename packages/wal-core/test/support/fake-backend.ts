@@ -31,6 +31,8 @@ export class FakeLogStore implements WalOpener {
   delay: (message: MutableMessage) => number = () => 0;
   /** When set, appends reject with this error. */
   failWith: Error | undefined;
+  /** Writes matching appends, then throws OUTCOME_UNKNOWN anyway (an ack lost on the way back). */
+  loseAck: (message: MutableMessage) => boolean = () => false;
   appends = 0;
   /** Appends of anything but TimeTick. */
   dataAppends = 0;
@@ -83,6 +85,7 @@ class FakeBackendWal implements BackendWal {
     if (message.type !== MessageType.TimeTick) this.#store.dataAppends++;
     for (const w of log.waiters) w.resolve();
     log.waiters.clear();
+    if (this.#store.loseAck(message)) throw new WalError('OUTCOME_UNKNOWN', `ack of record ${offset} lost`);
     return fakeIds.of(offset);
   }
 
