@@ -31,14 +31,47 @@ export interface ProducerStreamOptions {
   readonly createTimeoutMs: number;
 }
 
-interface Entry {
+/** One append waiting for its outcome. Settles once; later calls are ignored. */
+class Entry {
   readonly bytes: Buffer;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-  /** Removes the abort listener. */
-  readonly cleanup: () => void;
-  sent: boolean;
-  settled: boolean;
+  sent = false;
+  settled = false;
+  readonly #resolve: (result: AppendResult) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    bytes: Buffer,
+    resolve: (result: AppendResult) => void,
+    reject: (error: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    this.bytes = bytes;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+    // Most appends carry no signal: no listener and no closure for them.
+    if (signal !== undefined) {
+      this.#onAbort = () => this.reject(abortReason(signal));
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  resolve(result: AppendResult): void {
+    if (this.#settle()) this.#resolve(result);
+  }
+
+  reject(error: unknown): void {
+    if (this.#settle()) this.#reject(error);
+  }
+
+  #settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+    return true;
+  }
 }
 
 /**
@@ -128,23 +161,7 @@ export class ProducerStream {
     if (this.#closing) return Promise.reject(this.#retired());
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<AppendResult>((resolve, reject) => {
-      const onAbort = (): void => settle(() => reject(abortReason(signal!)));
-      const entry: Entry = {
-        bytes,
-        sent: false,
-        settled: false,
-        resolve: (result) => settle(() => resolve(result)),
-        reject: (error) => settle(() => reject(error)),
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      };
-      const settle = (action: () => void): void => {
-        if (entry.settled) return;
-        entry.settled = true;
-        entry.cleanup();
-        action();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#queue.push(entry);
+      this.#queue.push(new Entry(bytes, resolve, reject, signal));
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         queueMicrotask(() => this.#flush());

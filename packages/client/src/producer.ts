@@ -67,16 +67,19 @@ export class Producer {
     signal?: AbortSignal,
     options: { retrySent?: boolean } = {},
   ): Promise<AppendResult> {
-    const backoff = new Backoff(this.#o.backoff);
+    let backoff: Backoff | undefined;
     for (let attempt = 1; ; attempt++) {
       if (this.#closed) throw clientClosedError();
       throwIfAborted(signal);
-      const found = await this.#o.watcher.wait((t) => assignmentOf(t, pchannel), { signal });
+      // The common case (owner known, its stream open) reaches the stream without waiting on a promise.
+      const known = assignmentOf(this.#o.watcher.current, pchannel);
+      const found =
+        known !== undefined ? known : await this.#o.watcher.wait((t) => assignmentOf(t, pchannel), { signal });
       if (found === UNKNOWN_PCHANNEL) throw unknownPChannel(pchannel, this.#o.watcher.current);
       const assignment = found!;
       let error: StreamingError;
       try {
-        const stream = await raceAbort(this.#streamFor(assignment), signal);
+        const stream = this.#openStream(assignment) ?? (await raceAbort(this.#streamFor(assignment), signal));
         return await stream.append(bytes, signal);
       } catch (e) {
         if (isAbortReason(e, signal)) throw e;
@@ -88,6 +91,7 @@ export class Producer {
         throw outcomeUnknownError(`append to ${pchannel} failed after it was sent (${error.code})`);
       }
       this.#forget(assignment, error);
+      backoff ??= new Backoff(this.#o.backoff);
       const delayMs = backoff.next();
       this.#log.debug(
         { pchannel, term: String(assignment.term), node: assignment.node.address, attempt, delayMs, code: error.code },
@@ -108,6 +112,15 @@ export class Producer {
       else void slot.opening.then((s) => s.destroy(closed, unknown)).catch(() => {});
     }
     this.#slots.clear();
+  }
+
+  /** The slot's stream for `assignment` if it is open and usable now. */
+  #openStream(assignment: PChannelAssignment): ProducerStream | undefined {
+    const slot = this.#slots.get(assignment.pchannel);
+    const stream = slot?.stream;
+    return stream !== undefined && !slot!.failed && !stream.broken && sameOwner(slot!.assignment, assignment)
+      ? stream
+      : undefined;
   }
 
   /** The open stream for `assignment`, opening one (shared by concurrent callers) when needed. */
