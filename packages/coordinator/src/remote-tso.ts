@@ -1,7 +1,7 @@
 import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { CloseOnce, noopLogger, systemClock } from '@streamsvc/common';
-import type { CallOptions, Clock, Logger } from '@streamsvc/common';
+import { CloseOnce, deferred, noopLogger, systemClock } from '@streamsvc/common';
+import type { CallOptions, Clock, Deferred, Logger } from '@streamsvc/common';
 import { StreamingError } from '@streamsvc/message';
 import { observeLeader } from '@streamsvc/metastore';
 import type { MetaKv } from '@streamsvc/metastore';
@@ -32,7 +32,8 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #closer = new CloseOnce();
   #leader: string | undefined;
-  #leaderChanged: () => void = () => {};
+  /** Resolved (and replaced) whenever the active coordinator changes: every waiting allocation retries. */
+  #leaderChanged: Deferred<void> = deferred();
   #client: { address: string; client: TsoServiceClient } | undefined;
   readonly #watch: Promise<void>;
 
@@ -68,8 +69,19 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
           { cause: last },
         );
       }
-      const changed = new Promise<void>((resolve) => (this.#leaderChanged = resolve));
-      await Promise.race([changed, this.#clock.sleep(delay, { signal: options.signal })]);
+      // Wake on a new leader or after the backoff; the sleep is cancelled when the leader wins the race.
+      const backoff = new AbortController();
+      const cancel = (): void => backoff.abort(options.signal?.reason);
+      options.signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        await Promise.race([
+          this.#leaderChanged.promise,
+          this.#clock.sleep(delay, { signal: backoff.signal }).catch(() => undefined),
+        ]);
+      } finally {
+        backoff.abort();
+        options.signal?.removeEventListener('abort', cancel);
+      }
       delay = Math.min(delay * 2, 1000);
     }
   }
@@ -92,7 +104,9 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
         for await (const leader of observeLeader(this.#o.kv, this.#o.keys.election, { signal: this.#stop.signal })) {
           this.#leader = leader ? new TextDecoder().decode(leader.value) : undefined;
           this.#log.debug({ leader: this.#leader }, 'active coordinator');
-          this.#leaderChanged();
+          const changed = this.#leaderChanged;
+          this.#leaderChanged = deferred();
+          changed.resolve();
         }
       } catch (e) {
         if (this.#stop.signal.aborted) return;
