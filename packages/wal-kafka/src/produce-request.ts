@@ -10,7 +10,7 @@ import { crc32c } from '@node-rs/crc32';
  * byte about eight times on the way to the socket (request, topic, partition, batch, record encoders),
  * checksumming a byte at a time. At 1 KiB records that was most of the Kafka backend's CPU per append,
  * more than the WAL's own. Here each value is copied once, into a buffer sized up front, and
- * checksummed eight bytes at a time.
+ * checksummed by the native `@node-rs/crc32`.
  */
 export interface ProduceRequest {
   readonly topic: string;
