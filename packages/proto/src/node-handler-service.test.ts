@@ -122,3 +122,14 @@ describe('the Produce stream codec', () => {
     expect(produce.requestDeserialize(produce.requestSerialize(small))).toEqual(small);
   });
 });
+
+describe('response serializers', () => {
+  it('hand out views that the next encode overwrites (a grpc-js server copies them at once)', () => {
+    const first = produce.responseSerialize({
+      response: { $case: 'create', create: { producerId: 'a', walName: 'w', term: 1n } },
+    });
+    const copy = Buffer.from(first);
+    produce.responseSerialize({ response: { $case: 'create', create: { producerId: 'b', walName: 'w', term: 2n } } });
+    expect(first.equals(copy)).toBe(false);
+  });
+});

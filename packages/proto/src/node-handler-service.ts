@@ -16,34 +16,66 @@ import type {
   StreamingNodeHandlerServiceClient as ClientType,
 } from './gen/streamsvc/streaming/v1/node.js';
 
-// The Produce stream carries every appended message, so its codec is the one place where per-byte work
-// shows on the node's CPU profile. The generated codec copies each message out of the request on decode
-// (`Buffer.from(reader.bytes())`) and, on encode, grows a fresh writer by doubling, slices it, then
-// copies the slice again into a Buffer before grpc-js copies it into its frame. Here:
+// The Produce and Consume streams carry every message, so their codec is the one place where per-byte
+// work shows on the node's CPU and memory profiles. The generated codec copies each message out of a
+// produce request on decode (`Buffer.from(reader.bytes())`) and, on encode, grows a fresh writer by
+// doubling, slices it, then copies the slice again into a Buffer before grpc-js copies it into its
+// frame. Here:
 // - decode hands out views of the request for the messages: the node decodes each one at once, and the
 //   message decoder copies the payload out (so a stored message never pins the request);
-// - encode writes on one long-lived writer and wraps its single output copy without another.
+// - requests are encoded on one long-lived writer into a single copy (a grpc-js client may keep the
+//   bytes for a retry, so they must be its own);
+// - responses are encoded on that writer and handed over as a view of it, no copy at all: responses
+//   are serialized only by a grpc-js server, which copies the bytes into its frame at once
+//   (`BaseServerInterceptingCall.serializeMessage`), before anything else can encode.
+//   `test/node-handler-service.int.test.ts` checks that many responses written in a row arrive intact.
 // Everything else of the service is the generated definition.
 
-/** Writers that grew past this are dropped after use, so one huge request does not stay allocated. */
+/** Writers that grew past this are dropped after use, so one huge message does not stay allocated. */
 const MAX_KEPT_WRITER_BYTES = 4 * 1024 * 1024;
 
-let writer = new BinaryWriter();
+/**
+ * A BinaryWriter that can also hand out what it wrote as a view of its own buffer. Reaches into the
+ * writer's `buffer`/`pos`/`stackPos` fields, as `@streamsvc/message`'s pooled writer does: the version of
+ * @bufbuild/protobuf is pinned in the catalog, and the tests here cover this path.
+ */
+class ReusableWriter extends BinaryWriter {
+  /** The bytes written, as a view valid until the next write to this writer; resets the writer. */
+  finishView(): Buffer {
+    const self = this as unknown as { buffer: Uint8Array; pos: number; stackPos: number[] };
+    const view = Buffer.from(self.buffer.buffer, self.buffer.byteOffset, self.pos);
+    self.pos = 0;
+    self.stackPos = [];
+    return view;
+  }
+}
 
-/** Encodes `value` with a generated `encode` on the shared writer; one copy of the bytes, as a Buffer. */
-function encodeShared<V>(encode: (value: V, writer: BinaryWriter) => BinaryWriter, value: V): Buffer {
+let writer = new ReusableWriter();
+
+/**
+ * Encodes `value` with a generated `encode` on the shared writer. `copy`: a fresh Buffer of its own;
+ * otherwise a view of the writer, overwritten by the next encode.
+ */
+function encodeShared<V>(encode: (value: V, writer: BinaryWriter) => BinaryWriter, value: V, copy: boolean): Buffer {
   // Encoding is synchronous, so two encodes never interleave on the shared writer. A failed encode may
   // leave it half-written: it is replaced then, as it is after a large message.
-  let bytes: Uint8Array;
+  const used = writer;
+  let bytes: Buffer;
   try {
-    bytes = encode(value, writer).finish();
+    encode(value, used);
+    if (copy) {
+      // finish() returns a fresh slice: viewing it as a Buffer needs no second copy.
+      const slice = used.finish();
+      bytes = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength);
+    } else {
+      bytes = used.finishView();
+    }
   } catch (e) {
-    writer = new BinaryWriter();
+    writer = new ReusableWriter();
     throw e;
   }
-  if (bytes.byteLength > MAX_KEPT_WRITER_BYTES) writer = new BinaryWriter();
-  // finish() returns a fresh slice: viewing it as a Buffer needs no copy.
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength > MAX_KEPT_WRITER_BYTES) writer = new ReusableWriter();
+  return bytes;
 }
 
 /** A view of `bytes` as a Buffer (the generated types want Buffers); no copy. */
@@ -100,19 +132,20 @@ function decodeProduceMessages(reader: BinaryReader, length: number): ProduceMes
 
 /**
  * The `StreamingNodeHandlerService` definition for grpc-js servers and clients: the generated one with
- * the Produce stream's codec replaced by {@link decodeProduceRequest} and copy-saving encoders.
+ * the Produce stream's decoder replaced by {@link decodeProduceRequest} and copy-saving encoders. Its
+ * response serializers return views of a shared buffer: only a grpc-js server may call them.
  */
 export const StreamingNodeHandlerServiceService = {
   produce: {
     ...GeneratedService.produce,
-    requestSerialize: (value: ProduceRequest): Buffer => encodeShared(ProduceRequest.encode, value),
+    requestSerialize: (value: ProduceRequest): Buffer => encodeShared(ProduceRequest.encode, value, true),
     requestDeserialize: (value: Buffer): ProduceRequest => decodeProduceRequest(value),
-    responseSerialize: (value: ProduceResponse): Buffer => encodeShared(ProduceResponse.encode, value),
+    responseSerialize: (value: ProduceResponse): Buffer => encodeShared(ProduceResponse.encode, value, false),
   },
   consume: {
     ...GeneratedService.consume,
-    requestSerialize: (value: ConsumeRequest): Buffer => encodeShared(ConsumeRequest.encode, value),
-    responseSerialize: (value: ConsumeResponse): Buffer => encodeShared(ConsumeResponse.encode, value),
+    requestSerialize: (value: ConsumeRequest): Buffer => encodeShared(ConsumeRequest.encode, value, true),
+    responseSerialize: (value: ConsumeResponse): Buffer => encodeShared(ConsumeResponse.encode, value, false),
   },
 } as const satisfies typeof GeneratedService;
 
