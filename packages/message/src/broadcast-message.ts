@@ -63,7 +63,7 @@ export class BroadcastMutableMessage<T extends WritableMessageType = WritableMes
         },
       );
     }
-    this.props.set(PropertyKey.BroadcastHeader, writeProto(BroadcastHeaderPb, { ...header, broadcastId: id }));
+    this.setProperty(PropertyKey.BroadcastHeader, writeProto(BroadcastHeaderPb, { ...header, broadcastId: id }));
     return this;
   }
 

@@ -140,6 +140,12 @@ export abstract class MessageBase<T extends WritableMessageType> implements Mess
     this.#size = size;
   }
 
+  /** Sets or replaces a property (no set-once check) and forgets the cached size. */
+  protected setProperty(key: string, value: string): void {
+    this.writableProps().set(key, value);
+    this.#size = undefined;
+  }
+
   /** The property map to change: subclasses that share their map copy it first. */
   protected writableProps(): Map<string, string> {
     return this.props;

@@ -204,7 +204,7 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
     } catch (cause) {
       throw new MessageError('INVALID_MESSAGE', `${this.typeName} header is invalid: ${String(cause)}`, { cause });
     }
-    this.writableProps().set(PropertyKey.Header, encodeBase64(bytes));
+    this.setProperty(PropertyKey.Header, encodeBase64(bytes));
     this.forgetHeader();
     return this;
   }
