@@ -43,6 +43,7 @@ export {
   WalStatus,
 } from './gen/streamsvc/streaming/v1/node.js';
 export {
+  decodeConsumeResponse,
   decodeProduceRequest,
   StreamingNodeHandlerServiceClient,
   StreamingNodeHandlerServiceService,

@@ -1,7 +1,12 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 
 import { ConsumeResponse, ProduceRequest, ProduceResponse } from './gen/streamsvc/streaming/v1/node.js';
-import { decodeProduceRequest, StreamingNodeHandlerServiceService } from './node-handler-service.js';
+import type { ConsumedMessage } from './gen/streamsvc/streaming/v1/node.js';
+import {
+  decodeConsumeResponse,
+  decodeProduceRequest,
+  StreamingNodeHandlerServiceService,
+} from './node-handler-service.js';
 
 const { produce, consume } = StreamingNodeHandlerServiceService;
 
@@ -28,6 +33,60 @@ function randomRequest(next: () => number): ProduceRequest {
     request: { $case: 'produce', produce: { requestId: BigInt(Math.floor(next() * 2 ** 53)) << 8n, messages } },
   };
 }
+
+const bytesOf = (next: () => number, max: number): Buffer =>
+  Buffer.from(Array.from({ length: Math.floor(next() * max) }, () => Math.floor(next() * 256)));
+
+function randomConsumeResponse(next: () => number): ConsumeResponse {
+  const kind = Math.floor(next() * 4);
+  if (kind === 0) return { response: { $case: 'create', create: { consumerId: 'c1', walName: 'w', term: 2n } } };
+  if (kind === 1) return { response: { $case: 'close', close: { error: { code: 3, message: 'x', retriable: true } } } };
+  if (kind === 2) return { response: undefined };
+  const messages = Array.from({ length: Math.floor(next() * 5) }, (): ConsumedMessage => {
+    if (next() < 0.6) return { message: { $case: 'single', single: bytesOf(next, 200) } };
+    const body = Array.from({ length: Math.floor(next() * 3) }, () => bytesOf(next, 50));
+    return { message: { $case: 'txn', txn: { begin: bytesOf(next, 30), body, commit: bytesOf(next, 30) } } };
+  });
+  return { response: { $case: 'messages', messages: { messages } } };
+}
+
+describe('the Consume stream codec', () => {
+  it('decodes every response exactly as the generated decoder does', () => {
+    const next = rng(0xc0ffee);
+    for (let i = 0; i < 500; i++) {
+      const bytes = ConsumeResponse.encode(randomConsumeResponse(next)).finish();
+      expect(decodeConsumeResponse(bytes)).toEqual(ConsumeResponse.decode(bytes));
+    }
+  });
+
+  it('decodes delivered messages and transaction parts as views of the response', () => {
+    const response: ConsumeResponse = {
+      response: {
+        $case: 'messages',
+        messages: {
+          messages: [
+            { message: { $case: 'single', single: Buffer.from([1]) } },
+            {
+              message: {
+                $case: 'txn',
+                txn: { begin: Buffer.from([2]), body: [Buffer.from([3])], commit: Buffer.from([4]) },
+              },
+            },
+          ],
+        },
+      },
+    };
+    const bytes = ConsumeResponse.encode(response).finish();
+    const decoded = consume.responseDeserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    expect(decoded).toEqual(response);
+    const [single, txn] = decoded.response?.$case === 'messages' ? decoded.response.messages.messages : [];
+    const parts =
+      single?.message?.$case === 'single' && txn?.message?.$case === 'txn'
+        ? [single.message.single, txn.message.txn.begin, ...txn.message.txn.body, txn.message.txn.commit]
+        : [];
+    expect(parts.map((p) => p.buffer === bytes.buffer)).toEqual([true, true, true, true]);
+  });
+});
 
 describe('the Produce stream codec', () => {
   it('decodes every request exactly as the generated decoder does', () => {

@@ -3,17 +3,22 @@ import type { ChannelCredentials, ClientOptions } from '@grpc/grpc-js';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
 import {
+  CloseConsumerResponse,
   CloseProducerRequest,
   ConsumeRequest,
   ConsumeResponse,
+  CreateConsumerResponse,
   CreateProducerRequest,
   ProduceRequest,
   ProduceResponse,
   StreamingNodeHandlerServiceService as GeneratedService,
 } from './gen/streamsvc/streaming/v1/node.js';
 import type {
+  ConsumedMessage,
+  ConsumedMessages,
   ProduceMessageRequest,
   StreamingNodeHandlerServiceClient as ClientType,
+  TxnParts,
 } from './gen/streamsvc/streaming/v1/node.js';
 
 // The Produce and Consume streams carry every message, so their codec is the one place where per-byte
@@ -22,7 +27,8 @@ import type {
 // doubling, slices it, then copies the slice again into a Buffer before grpc-js copies it into its
 // frame. Here:
 // - decode hands out views of the request for the messages: the node decodes each one at once, and the
-//   message decoder copies the payload out (so a stored message never pins the request);
+//   message decoder copies the payload out (so a stored message never pins the request); the same for
+//   the messages of a consume response on the client, which decodes them as its reader takes them;
 // - requests are encoded on one long-lived writer into a single copy (a grpc-js client may keep the
 //   bytes for a retry, so they must be its own);
 // - responses are encoded on that writer and handed over as a view of it, no copy at all: responses
@@ -84,6 +90,23 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
+ * Reads the fields of one message up to `end`, handing each tag to `onField`; a field it does not take
+ * (returns false) is skipped, and an end-group or zero tag ends the message, as in the generated decoders.
+ */
+function readFields(reader: BinaryReader, end: number, onField: (field: number, wireType: WireType) => boolean): void {
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const wireType = (tag & 7) as WireType;
+    if (onField(field, wireType)) continue;
+    if (wireType === WireType.EndGroup || tag === 0) break;
+    reader.skip(wireType, field);
+  }
+}
+
+const LEN = WireType.LengthDelimited;
+
+/**
  * Decodes `ProduceRequest` bytes like the generated `ProduceRequest.decode`, except that the messages of
  * a `produce` request are views of `input`, not copies: whoever keeps one keeps all of `input` alive.
  * @throws Error for bytes that are not a valid `ProduceRequest` (as the generated decoder does).
@@ -91,48 +114,93 @@ function asBuffer(bytes: Uint8Array): Buffer {
 export function decodeProduceRequest(input: Uint8Array): ProduceRequest {
   const reader = new BinaryReader(input);
   const message: ProduceRequest = { request: undefined };
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = (tag & 7) as WireType;
-    if (wireType === WireType.LengthDelimited && field >= 1 && field <= 3) {
-      const length = reader.uint32();
-      if (field === 1) message.request = { $case: 'create', create: CreateProducerRequest.decode(reader, length) };
-      else if (field === 2) message.request = { $case: 'produce', produce: decodeProduceMessages(reader, length) };
-      else message.request = { $case: 'close', close: CloseProducerRequest.decode(reader, length) };
-      continue;
-    }
-    // As in the generated decoder: an end-group or zero tag ends the message; other unknowns are skipped.
-    if (wireType === WireType.EndGroup || tag === 0) break;
-    reader.skip(wireType, field);
-  }
+  readFields(reader, reader.len, (field, wireType) => {
+    if (wireType !== LEN) return false;
+    if (field === 1)
+      message.request = { $case: 'create', create: CreateProducerRequest.decode(reader, reader.uint32()) };
+    else if (field === 2)
+      message.request = { $case: 'produce', produce: decodeProduceMessages(reader, reader.uint32()) };
+    else if (field === 3)
+      message.request = { $case: 'close', close: CloseProducerRequest.decode(reader, reader.uint32()) };
+    else return false;
+    return true;
+  });
   return message;
 }
 
 function decodeProduceMessages(reader: BinaryReader, length: number): ProduceMessageRequest {
-  const end = reader.pos + length;
   const message: ProduceMessageRequest = { requestId: 0n, messages: [] };
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = (tag & 7) as WireType;
-    if (field === 1 && wireType === WireType.Varint) {
-      message.requestId = reader.uint64() as bigint;
-      continue;
-    }
-    if (field === 2 && wireType === WireType.LengthDelimited) {
-      message.messages.push(asBuffer(reader.bytes()));
-      continue;
-    }
-    if (wireType === WireType.EndGroup || tag === 0) break;
-    reader.skip(wireType, field);
-  }
+  readFields(reader, reader.pos + length, (field, wireType) => {
+    if (field === 1 && wireType === WireType.Varint) message.requestId = reader.uint64() as bigint;
+    else if (field === 2 && wireType === LEN) message.messages.push(asBuffer(reader.bytes()));
+    else return false;
+    return true;
+  });
+  return message;
+}
+
+/**
+ * Decodes `ConsumeResponse` bytes like the generated `ConsumeResponse.decode`, except that the delivered
+ * messages (and transaction parts) are views of `input`, not copies. The client decodes each one into a
+ * message, which copies the payload out, so `input` lives only until its batch is consumed.
+ * @throws Error for bytes that are not a valid `ConsumeResponse` (as the generated decoder does).
+ */
+export function decodeConsumeResponse(input: Uint8Array): ConsumeResponse {
+  const reader = new BinaryReader(input);
+  const message: ConsumeResponse = { response: undefined };
+  readFields(reader, reader.len, (field, wireType) => {
+    if (wireType !== LEN) return false;
+    if (field === 1)
+      message.response = { $case: 'create', create: CreateConsumerResponse.decode(reader, reader.uint32()) };
+    else if (field === 2)
+      message.response = { $case: 'messages', messages: decodeConsumedMessages(reader, reader.uint32()) };
+    else if (field === 3)
+      message.response = { $case: 'close', close: CloseConsumerResponse.decode(reader, reader.uint32()) };
+    else return false;
+    return true;
+  });
+  return message;
+}
+
+function decodeConsumedMessages(reader: BinaryReader, length: number): ConsumedMessages {
+  const message: ConsumedMessages = { messages: [] };
+  readFields(reader, reader.pos + length, (field, wireType) => {
+    if (field !== 1 || wireType !== LEN) return false;
+    message.messages.push(decodeConsumedMessage(reader, reader.uint32()));
+    return true;
+  });
+  return message;
+}
+
+function decodeConsumedMessage(reader: BinaryReader, length: number): ConsumedMessage {
+  const message: ConsumedMessage = { message: undefined };
+  readFields(reader, reader.pos + length, (field, wireType) => {
+    if (wireType !== LEN) return false;
+    if (field === 1) message.message = { $case: 'single', single: asBuffer(reader.bytes()) };
+    else if (field === 2) message.message = { $case: 'txn', txn: decodeTxnParts(reader, reader.uint32()) };
+    else return false;
+    return true;
+  });
+  return message;
+}
+
+function decodeTxnParts(reader: BinaryReader, length: number): TxnParts {
+  const message: TxnParts = { begin: Buffer.alloc(0), body: [], commit: Buffer.alloc(0) };
+  readFields(reader, reader.pos + length, (field, wireType) => {
+    if (wireType !== LEN) return false;
+    if (field === 1) message.begin = asBuffer(reader.bytes());
+    else if (field === 2) message.body.push(asBuffer(reader.bytes()));
+    else if (field === 3) message.commit = asBuffer(reader.bytes());
+    else return false;
+    return true;
+  });
   return message;
 }
 
 /**
  * The `StreamingNodeHandlerService` definition for grpc-js servers and clients: the generated one with
- * the Produce stream's decoder replaced by {@link decodeProduceRequest} and copy-saving encoders. Its
+ * the decoders of produce requests and consume responses replaced by {@link decodeProduceRequest} and
+ * {@link decodeConsumeResponse}, and copy-saving encoders. Its
  * response serializers return views of a shared buffer: only a grpc-js server may call them.
  */
 export const StreamingNodeHandlerServiceService = {
@@ -146,6 +214,7 @@ export const StreamingNodeHandlerServiceService = {
     ...GeneratedService.consume,
     requestSerialize: (value: ConsumeRequest): Buffer => encodeShared(ConsumeRequest.encode, value, true),
     responseSerialize: (value: ConsumeResponse): Buffer => encodeShared(ConsumeResponse.encode, value, false),
+    responseDeserialize: (value: Buffer): ConsumeResponse => decodeConsumeResponse(value),
   },
 } as const satisfies typeof GeneratedService;
 
