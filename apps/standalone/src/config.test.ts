@@ -12,7 +12,7 @@ const DEFAULTS = {
   pchannels: 4,
   wal: 'woodpecker',
   kafkaTopicPrefix: '',
-  writeAheadBufferMiB: 64,
+  writeAheadBufferMiB: 16,
   logLevel: 'info',
   shutdownTimeoutMs: 10_000,
   help: false,
@@ -32,7 +32,7 @@ describe('standalone configuration', () => {
   it('takes flags over STREAMSVC_* variables over the --config file', () => {
     const file = path.join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ pchannels: 2, cluster: 'file', wal: 'memory', shutdownTimeoutMs: 500 }));
-    const config = loadConfig(['--config', file, '--pchannels', '8', '--wab-mib', '16'], {
+    const config = loadConfig(['--config', file, '--pchannels', '8', '--wab-mib', '48'], {
       STREAMSVC_PCHANNELS: '6',
       STREAMSVC_CLUSTER: 'env',
       STREAMSVC_WAB_MIB: '32',
@@ -42,7 +42,7 @@ describe('standalone configuration', () => {
       pchannels: 8,
       cluster: 'env',
       wal: 'memory',
-      writeAheadBufferMiB: 16,
+      writeAheadBufferMiB: 48,
       shutdownTimeoutMs: 500,
     });
   });
