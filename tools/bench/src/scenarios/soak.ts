@@ -69,7 +69,7 @@ async function closedLoop(ctx: Context, window: number, ms: number): Promise<num
 }
 
 /**
- * Memory under sustained load: the standalone server (built, its own process, default settings: 64 MiB
+ * Memory under sustained load: the standalone server (built, its own process, default settings: 16 MiB
  * write-ahead buffer) takes 1 KiB appends at half the rate it managed in a 3 s closed loop, for
  * `--duration-ms` (300 000 for the issue's five minutes), with a tail reader on every vchannel. Server
  * RSS and heap are sampled every 5 s; the trend is the least-squares slope over the second half.
