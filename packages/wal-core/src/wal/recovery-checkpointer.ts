@@ -2,9 +2,9 @@ import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import type { MessageId, MutableMessage } from '@streamsvc/message';
 
-import type { ReadOnlyBackendWal } from '../spi/backend.js';
+import type { DeliverPolicy, ReadOnlyBackendWal } from '../spi/backend.js';
 import type { RecoveryCheckpoint, RecoveryCheckpointStore } from './recovery-checkpoint.js';
-import { affectsRecovery, checkpointOf, replayForRecovery } from './recovery-replay.js';
+import { affectsRecovery, checkpointOf, ReplayState } from './recovery-replay.js';
 
 export interface RecoveryCheckpointerOptions {
   readonly backend: ReadOnlyBackendWal;
@@ -23,17 +23,28 @@ export interface RecoveryCheckpointerOptions {
   readonly logger: Logger;
 }
 
+/** Where one append that can change recovered state may have put its record. */
+interface Window {
+  /** The last-confirmed id when it started: its record (if any) comes after. */
+  readonly from: MessageId;
+  /** Its record's id once it succeeded. */
+  through: MessageId | undefined;
+  state: 'in-flight' | 'written' | 'failed';
+}
+
 /**
  * Keeps a long-lived owner's recovery checkpoint moving, so the next owner replays at most one interval
  * of log instead of everything since this owner opened. Every `intervalMs` (and once at a graceful
  * close) it saves a checkpoint at the WAL's last-confirmed id.
  *
- * Like the open's checkpoint, the state comes from replaying the log — from the previous checkpoint up
- * to the last-confirmed id — never from the live WAL's memory, so an ambiguous append (written, though
- * its caller saw an error) cannot make it wrong. The replay is skipped when no append that could change
- * that state (DDL, transactions: {@link affectsRecovery}) was started since the previous checkpoint or
- * was in flight at it: then the log in between holds only data and ticks, and the state is unchanged.
- * Streams of plain data therefore cost one MetaKV write per interval and no reads.
+ * Like the open's checkpoint, the state comes from the log, never from the live WAL's memory, so an
+ * append whose caller saw an error but that was written anyway counts as the log has it. It replays
+ * only where the state can have changed: every append that can change it (DDL, transactions:
+ * {@link affectsRecovery}) is tracked from the last-confirmed id at its start to its record's id, and
+ * only those windows are read — everything between them is data and ticks. A stream of plain data costs
+ * one MetaKV write per interval and no reads. An append of that kind that fails leaves its record's
+ * place unknown (the write may have landed): until a later successful append bounds it, checkpoints
+ * replay the whole interval.
  */
 export class RecoveryCheckpointer {
   readonly #o: RecoveryCheckpointerOptions;
@@ -41,12 +52,13 @@ export class RecoveryCheckpointer {
   readonly #abort = new AbortController();
   #last: RecoveryCheckpoint;
   #loop: Promise<void> | undefined;
-  /** Appends that may change recovered state: started in total, and in flight now. */
-  #started = 0;
-  #inFlight = 0;
-  /** The same at the last checkpoint. */
-  #startedAtLast = 0;
-  #inFlightAtLast = 0;
+  #windows: Window[] = [];
+  /**
+   * Set by a failed tracked append: the log may hold its record anywhere after `from`. Cleared once a
+   * checkpoint's position is past `bound`, the id of an append that started after the failure.
+   */
+  #unbounded: { failures: number; bound: MessageId | undefined } | undefined;
+  #failures = 0;
   #saving: Promise<void>;
 
   constructor(options: RecoveryCheckpointerOptions) {
@@ -69,14 +81,32 @@ export class RecoveryCheckpointer {
   }
 
   /**
-   * Call before an append enters the WAL; returns the function to call once it finished (either way),
-   * or undefined for appends that cannot change recovered state.
+   * Call when an append enters the WAL; returns the function to call when it finished, with its
+   * record's id on success and undefined on failure. Appends that cannot change recovered state only
+   * matter after a failure (one of them bounds where the failed record can be).
    */
-  track(message: MutableMessage): (() => void) | undefined {
-    if (!affectsRecovery(message)) return undefined;
-    this.#started++;
-    this.#inFlight++;
-    return () => void this.#inFlight--;
+  track(message: MutableMessage): ((id: MessageId | undefined) => void) | undefined {
+    if (!affectsRecovery(message)) {
+      const unbounded = this.#unbounded;
+      if (unbounded === undefined || unbounded.bound !== undefined) return undefined;
+      const failures = this.#failures;
+      return (id) => {
+        // Started after the latest failure and written: every record of that failure is before it.
+        if (id !== undefined && this.#unbounded === unbounded && failures === this.#failures) unbounded.bound ??= id;
+      };
+    }
+    const window: Window = { from: this.#o.lastConfirmed(), through: undefined, state: 'in-flight' };
+    this.#windows.push(window);
+    return (id) => {
+      if (id !== undefined) {
+        window.through = id;
+        window.state = 'written';
+        return;
+      }
+      window.state = 'failed';
+      this.#failures++;
+      this.#unbounded = { failures: this.#failures, bound: undefined };
+    };
   }
 
   /**
@@ -105,29 +135,46 @@ export class RecoveryCheckpointer {
     const position = this.#o.lastConfirmed();
     const last = this.#last;
     if (position.compare(last.position) <= 0) return;
-    const started = this.#started;
-    const inFlight = this.#inFlight;
-    const unchanged = started === this.#startedAtLast && this.#inFlightAtLast === 0;
-    let next: RecoveryCheckpoint;
-    if (unchanged) {
-      next = { ...last, term: this.#o.term, position };
+    // Every record before `position` is written and final: a window whose record is before it is
+    // settled; an in-flight append's record cannot be (the last-confirmed id does not pass it).
+    const unbounded = this.#unbounded;
+    const full = unbounded !== undefined;
+    const settled = this.#windows.filter(
+      (w) => w.state === 'failed' || (w.state === 'written' && w.through!.compare(position) < 0),
+    );
+    const state = ReplayState.from(last);
+    const replay = {
+      backend: this.#o.backend,
+      until: position,
+      defaultTxnKeepaliveMs: this.#o.defaultTxnKeepaliveMs,
+      signal,
+    };
+    let replayed = 0;
+    if (full) {
+      replayed = await state.replay({ ...replay, policy: { kind: 'startFrom', id: last.position } });
     } else {
-      const recovered = await replayForRecovery({
-        backend: this.#o.backend,
-        checkpoint: last,
-        until: position,
-        // Keep every unfinished txn: the next open drops the expired ones at its own first tick.
-        untilTt: undefined,
-        defaultTxnKeepaliveMs: this.#o.defaultTxnKeepaliveMs,
-        signal,
-      });
-      next = checkpointOf(recovered, this.#o.term, position);
+      // In id order of where each window starts; a window inside one already read is skipped.
+      let readThrough: MessageId | undefined;
+      for (const w of [...settled].sort((a, b) => a.from.compare(b.from))) {
+        if (readThrough !== undefined && w.through!.compare(readThrough) <= 0) continue;
+        const policy: DeliverPolicy =
+          readThrough !== undefined && w.from.compare(readThrough) <= 0
+            ? { kind: 'startAfter', id: readThrough }
+            : { kind: 'startFrom', id: w.from.compare(last.position) > 0 ? w.from : last.position };
+        replayed += await state.replay({ ...replay, policy, through: w.through });
+        readThrough = w.through;
+      }
     }
+    const next = checkpointOf(state.result(replayed, undefined), this.#o.term, position);
     await this.#o.store.save(this.#o.pchannel, next, { signal });
     this.#last = next;
-    this.#startedAtLast = started;
-    this.#inFlightAtLast = inFlight;
-    this.#o.logger.debug({ position: position.toString(), replayed: !unchanged }, 'recovery checkpoint saved');
+    this.#windows = this.#windows.filter((w) => !settled.includes(w));
+    // A full replay up to a position past the bound covered every record of the failures before it.
+    const bound = unbounded?.bound;
+    if (unbounded === this.#unbounded && bound !== undefined && bound.compare(position) < 0) {
+      this.#unbounded = undefined;
+    }
+    this.#o.logger.debug({ position: position.toString(), replayed, full }, 'recovery checkpoint saved');
   }
 
   async #run(): Promise<void> {

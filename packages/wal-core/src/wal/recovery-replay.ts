@@ -1,7 +1,7 @@
 import { isExclusiveMessageType, MessageType } from '@streamsvc/message';
-import type { MessageId } from '@streamsvc/message';
+import type { ImmutableMessage, MessageId } from '@streamsvc/message';
 
-import type { ReadOnlyBackendWal } from '../spi/backend.js';
+import type { DeliverPolicy, ReadOnlyBackendWal } from '../spi/backend.js';
 import type { RecoveryCheckpoint } from './recovery-checkpoint.js';
 import { TxnSession } from '../txn/txn-session.js';
 import { VChannelManager } from '../vchannel/vchannel-manager.js';
@@ -33,47 +33,97 @@ export interface ReplayOptions {
  * open transactions (so a client may still commit a txn across an ownership change).
  */
 export async function replayForRecovery(options: ReplayOptions): Promise<RecoveredState> {
-  const from = options.checkpoint;
-  const vchannels = from ? VChannelManager.restore(from.vchannels) : new VChannelManager();
-  const txns = new Map<bigint, TxnSession>();
-  for (const t of from?.openTxns ?? []) {
-    const session = new TxnSession(t.txnId, t.vchannel, t.txnId, t.keepaliveMs);
-    session.observe(t.lastTt);
-    session.beginId = t.beginId;
-    txns.set(t.txnId, session);
+  const state = ReplayState.from(options.checkpoint);
+  const replayed = await state.replay({
+    backend: options.backend,
+    policy: options.checkpoint ? { kind: 'startFrom', id: options.checkpoint.position } : { kind: 'all' },
+    until: options.until,
+    defaultTxnKeepaliveMs: options.defaultTxnKeepaliveMs,
+    signal: options.signal,
+  });
+  return state.result(replayed, options.untilTt);
+}
+
+/**
+ * What replay rebuilds, as it goes: vchannels and unfinished txns. Applying a record is idempotent for
+ * the state (set a vchannel's state, add or drop a partition or txn), which lets a caller replay only
+ * the parts of a log that can change it, in id order.
+ */
+export class ReplayState {
+  readonly vchannels: VChannelManager;
+  readonly #txns = new Map<bigint, TxnSession>();
+
+  private constructor(vchannels: VChannelManager) {
+    this.vchannels = vchannels;
   }
-  const scanner = await options.backend.read(
-    { policy: from ? { kind: 'startFrom', id: from.position } : { kind: 'all' }, name: 'recovery' },
-    { signal: options.signal },
-  );
-  let replayed = 0;
-  try {
-    for await (const m of scanner) {
-      if (m.id.compare(options.until) >= 0) break;
-      replayed++;
-      vchannels.apply(m);
-      if (m.vchannel !== undefined && isExclusiveMessageType(m.type)) {
-        for (const [id, s] of txns) if (s.vchannel === m.vchannel) txns.delete(id);
-      }
-      const ctx = m.txnContext;
-      if (!ctx || m.vchannel === undefined) continue;
-      if (m.type === MessageType.BeginTxn) {
-        const keepaliveMs = ctx.keepaliveMs > 0 ? ctx.keepaliveMs : options.defaultTxnKeepaliveMs;
-        const session = new TxnSession(ctx.txnId, m.vchannel, m.timeTick, keepaliveMs);
-        session.beginId = m.id;
-        txns.set(ctx.txnId, session);
-      } else if (m.type === MessageType.CommitTxn || m.type === MessageType.RollbackTxn) {
-        txns.delete(ctx.txnId);
-      } else {
-        txns.get(ctx.txnId)?.observe(m.timeTick);
-      }
+
+  /** The state a checkpoint describes (empty without one). */
+  static from(checkpoint: RecoveryCheckpoint | undefined): ReplayState {
+    const state = new ReplayState(checkpoint ? VChannelManager.restore(checkpoint.vchannels) : new VChannelManager());
+    for (const t of checkpoint?.openTxns ?? []) {
+      const session = new TxnSession(t.txnId, t.vchannel, t.txnId, t.keepaliveMs);
+      session.observe(t.lastTt);
+      session.beginId = t.beginId;
+      state.#txns.set(t.txnId, session);
     }
-  } finally {
-    await scanner.close();
+    return state;
   }
-  const untilTt = options.untilTt;
-  const openTxns = [...txns.values()].filter((s) => untilTt === undefined || !s.isExpiredAt(untilTt));
-  return { vchannels, openTxns, replayed };
+
+  /**
+   * Applies the records from `policy` on, in id order, up to `until` (exclusive) — or, with `through`,
+   * up to and including that id. Returns how many were applied.
+   */
+  async replay(options: {
+    readonly backend: ReadOnlyBackendWal;
+    readonly policy: DeliverPolicy;
+    readonly until: MessageId;
+    readonly through?: MessageId | undefined;
+    readonly defaultTxnKeepaliveMs: number;
+    readonly signal?: AbortSignal | undefined;
+  }): Promise<number> {
+    const scanner = await options.backend.read(
+      { policy: options.policy, name: 'recovery' },
+      { signal: options.signal },
+    );
+    let replayed = 0;
+    try {
+      for await (const m of scanner) {
+        if (m.id.compare(options.until) >= 0) break;
+        if (options.through && m.id.compare(options.through) > 0) break;
+        replayed++;
+        this.#apply(m, options.defaultTxnKeepaliveMs);
+        if (options.through && m.id.compare(options.through) === 0) break;
+      }
+    } finally {
+      await scanner.close();
+    }
+    return replayed;
+  }
+
+  /** The recovered state; txns expired at `untilTt` are left out (undefined keeps them all). */
+  result(replayed: number, untilTt: bigint | undefined): RecoveredState {
+    const openTxns = [...this.#txns.values()].filter((s) => untilTt === undefined || !s.isExpiredAt(untilTt));
+    return { vchannels: this.vchannels, openTxns, replayed };
+  }
+
+  #apply(m: ImmutableMessage, defaultTxnKeepaliveMs: number): void {
+    this.vchannels.apply(m);
+    if (m.vchannel !== undefined && isExclusiveMessageType(m.type)) {
+      for (const [id, s] of this.#txns) if (s.vchannel === m.vchannel) this.#txns.delete(id);
+    }
+    const ctx = m.txnContext;
+    if (!ctx || m.vchannel === undefined) return;
+    if (m.type === MessageType.BeginTxn) {
+      const keepaliveMs = ctx.keepaliveMs > 0 ? ctx.keepaliveMs : defaultTxnKeepaliveMs;
+      const session = new TxnSession(ctx.txnId, m.vchannel, m.timeTick, keepaliveMs);
+      session.beginId = m.id;
+      this.#txns.set(ctx.txnId, session);
+    } else if (m.type === MessageType.CommitTxn || m.type === MessageType.RollbackTxn) {
+      this.#txns.delete(ctx.txnId);
+    } else {
+      this.#txns.get(ctx.txnId)?.observe(m.timeTick);
+    }
+  }
 }
 
 /** Types whose records change what recovery rebuilds (besides every record of a txn). */

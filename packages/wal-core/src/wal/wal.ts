@@ -314,13 +314,15 @@ export class Wal implements AsyncDisposable {
     const tracked = this.#checkpointer?.track(message);
     try {
       // The redo step stamps a copy per attempt; `message` itself stays untouched.
-      return await this.#append({ message, signal: options.signal });
+      const result = await this.#append({ message, signal: options.signal });
+      tracked?.(result.id);
+      return result;
     } catch (e) {
+      tracked?.(undefined);
       // An abort surfaces as the signal's own reason, whatever it is (see the TSDoc above).
       if (options.signal?.aborted && e === options.signal.reason) throw e;
       throw toStreamingError(e, { onFenced: (f) => this.#onFenced(f), stopping: () => this.#closing });
     } finally {
-      tracked?.();
       if (--this.#inFlight === 0) this.#drained?.();
     }
   }
