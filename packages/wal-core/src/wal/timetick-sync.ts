@@ -24,10 +24,7 @@ export interface TimeTickSyncOptions {
   readonly logger: Logger;
 }
 
-/**
- * The reason an idle wait is cancelled with when a request wins: a constant, because the default reason
- * is a fresh DOMException with a stack trace, made several thousand times a second under load.
- */
+/** The reason the ticker's sleep is cut short with: a constant, not a fresh DOMException with a stack. */
 const IDLE_WAIT_CANCELLED = Object.freeze(new Error('[wal] idle wait cancelled'));
 
 type AppendTick = (tick: MutableMessage, ctx: AppendContext) => Promise<AppendResult>;
@@ -48,6 +45,9 @@ export class TimeTickSync {
   #forcePersist = false;
   #stopped = false;
   #loop: Promise<void> | undefined;
+  #ticker: Promise<void> | undefined;
+  #tickerSleep: AbortController | undefined;
+  #lastSyncMs = 0;
   readonly #abort = new AbortController();
   /** Confirmed messages whose tick failed to be written: they go with the next one. */
   #carry: ImmutableMessage[] = [];
@@ -62,7 +62,9 @@ export class TimeTickSync {
 
   start(append: AppendTick): void {
     this.#append = append;
+    this.#lastSyncMs = this.#clock.nowMs();
     this.#loop = this.#run();
+    this.#ticker = this.#tick();
   }
 
   /** Asks for a sync soon; `persist` forces the next tick to be written even without data. */
@@ -82,29 +84,22 @@ export class TimeTickSync {
     if (this.#stopped) return this.#loop;
     this.#stopped = true;
     this.#abort.abort();
+    this.#tickerSleep?.abort(IDLE_WAIT_CANCELLED);
     this.#wake.resolve();
-    await this.#loop;
+    await Promise.all([this.#loop, this.#ticker]);
     if (options.finalTick) {
       const signal = AbortSignal.timeout(options.finalTickTimeoutMs ?? 3000);
       await this.#syncOnce(false, signal).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
     }
   }
 
+  /** The sync loop: one sync per batch of requests (appends, readers, the idle ticker). */
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     while (!this.#stopped) {
       if (!this.#requested) {
         this.#wake = deferred();
-        // Each idle wait gets its own signal, cancelled when a request wins the race, so waits that
-        // lost do not pile up as pending timers and abort listeners.
-        const idle = new AbortController();
-        const cancel = (): void => idle.abort();
-        signal.addEventListener('abort', cancel, { once: true });
-        const wait = this.#unpersisted ? this.#o.persistIntervalMs : this.#o.intervalMs;
-        const timer = this.#clock.sleep(wait, { signal: idle.signal }).catch(() => undefined);
-        await Promise.race([timer, this.#wake.promise]);
-        idle.abort(IDLE_WAIT_CANCELLED);
-        signal.removeEventListener('abort', cancel);
+        await this.#wake.promise;
         if (this.#stopped) break;
       }
       this.#requested = false;
@@ -116,7 +111,29 @@ export class TimeTickSync {
         if (this.#stopped || StreamingError.is(e, 'CHANNEL_FENCED') || StreamingError.is(e, 'ON_SHUTDOWN')) break;
         this.#o.logger.warn({ err: e }, 'time tick sync failed; retrying');
         await this.#clock.sleep(this.#o.intervalMs, { signal }).catch(() => undefined);
+      } finally {
+        this.#lastSyncMs = this.#clock.nowMs();
       }
+    }
+  }
+
+  /**
+   * Requests a sync when none ran for a period: `intervalMs` (an in-memory tick keeps readers' safe time
+   * moving), or `persistIntervalMs` while published data waits for a persisted tick. One timer per
+   * period, not one per sync: at moderate rates every append ends in its own sync, and a timer, an
+   * abort controller and a race for each idle wait cost more than the sync.
+   */
+  async #tick(): Promise<void> {
+    while (!this.#stopped) {
+      const period = this.#unpersisted ? this.#o.persistIntervalMs : this.#o.intervalMs;
+      const idleMs = this.#clock.nowMs() - this.#lastSyncMs;
+      if (idleMs >= period) this.request();
+      const sleep = new AbortController();
+      this.#tickerSleep = sleep;
+      await this.#clock
+        .sleep(Math.max(1, idleMs >= period ? period : period - idleMs), { signal: sleep.signal })
+        .catch(() => undefined);
+      this.#tickerSleep = undefined;
     }
   }
 
@@ -146,8 +163,10 @@ export class TimeTickSync {
     if (persist) {
       this.#unpersisted = false;
       this.#lastPersistMs = now;
-    } else if (dirty) {
+    } else if (dirty && !this.#unpersisted) {
       this.#unpersisted = true;
+      // The ticker may be sleeping out a whole idle interval: have it wake within persistIntervalMs.
+      this.#tickerSleep?.abort(IDLE_WAIT_CANCELLED);
     }
     this.#o.wab.push(confirmed, result.message);
     this.#o.txns.cleanupUntil(step.tt);
