@@ -86,6 +86,9 @@ export class RecoveryCheckpointer {
    * matter after a failure (one of them bounds where the failed record can be).
    */
   track(message: MutableMessage): ((id: MessageId | undefined) => void) | undefined {
+    // Without periodic checkpoints windows would pile up for the WAL's whole life: the one checkpoint
+    // at close then replays the whole term instead.
+    if (this.#o.intervalMs === 0) return undefined;
     if (!affectsRecovery(message)) {
       const unbounded = this.#unbounded;
       if (unbounded === undefined || unbounded.bound !== undefined) return undefined;
@@ -138,7 +141,7 @@ export class RecoveryCheckpointer {
     // Every record before `position` is written and final: a window whose record is before it is
     // settled; an in-flight append's record cannot be (the last-confirmed id does not pass it).
     const unbounded = this.#unbounded;
-    const full = unbounded !== undefined;
+    const full = unbounded !== undefined || this.#o.intervalMs === 0;
     const settled = this.#windows.filter(
       (w) => w.state === 'failed' || (w.state === 'written' && w.through!.compare(position) < 0),
     );

@@ -243,7 +243,7 @@ export class Wal implements AsyncDisposable {
       hooks.stopping = () => wal.#closing;
       if (fence.error) wal.#onFenced(fence.error);
       sync.start((_tick, ctx) => append(ctx));
-      if (checkpointer && config.recoveryCheckpointIntervalMs > 0) checkpointer.start();
+      if (config.recoveryCheckpointIntervalMs > 0) checkpointer?.start();
       log.info({ firstTt: String(first.timeTick) }, 'wal open for writing');
       return wal;
     } catch (e) {
