@@ -169,7 +169,10 @@ export class AckManager {
     const tt = acker.tt;
     const confirmed: ImmutableMessage[] = [];
     for (let top = this.#unemitted.peek(); top !== undefined && top.tt < tt; top = this.#unemitted.peek()) {
-      confirmed.push(this.#unemitted.pop()!.message!);
+      const detail = this.#unemitted.pop()!;
+      confirmed.push(detail.message!);
+      // It may wait longer as a confirm candidate (a txn pins it): only its id is needed there.
+      detail.message = undefined;
     }
     return { tt, lastConfirmed: acker.lastConfirmed, confirmed };
   }
