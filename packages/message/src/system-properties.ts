@@ -92,7 +92,11 @@ export function validateEnvelope(props: Props, kind: EnvelopeKind): WritableMess
   const name = messageTypeName(type);
   if (!props.has(PropertyKey.Header)) throw invalid(`${name} message has no header (_h)`);
   const spec = specOf(type);
-  readProto(props, PropertyKey.Header, { decode: (b: Uint8Array) => spec.header.decode(b) });
+  // An empty header (every Data message, most ticks) is the all-defaults message: nothing to check, and
+  // decoding it would build a protobuf reader per message on every produce request and read.
+  if (props.get(PropertyKey.Header) !== '') {
+    readProto(props, PropertyKey.Header, { decode: (b: Uint8Array) => spec.header.decode(b) });
+  }
 
   const vchannel = props.get(PropertyKey.VChannel);
   if (vchannel !== undefined) parseVChannel(vchannel);
