@@ -1,13 +1,7 @@
 import { CloseOnce, noopLogger, systemClock } from '@streamsvc/common';
 import type { CallOptions, Clock, Logger } from '@streamsvc/common';
-import {
-  isSelfControlledMessageType,
-  MessageBuilder,
-  MessageError,
-  StreamingError,
-  toPChannel,
-} from '@streamsvc/message';
-import type { ImmutableMessage, MessageId, MutableMessage } from '@streamsvc/message';
+import { isSelfControlledMessageType, StreamingError, toPChannel } from '@streamsvc/message';
+import type { MessageId, MutableMessage } from '@streamsvc/message';
 
 import { validateFilters } from '../scanner/deliver-filter.js';
 import type { DeliverFilter } from '../scanner/deliver-filter.js';
@@ -22,14 +16,12 @@ import { backendAppend, toStreamingError } from './backend-append.js';
 import { LockInterceptor, RedoInterceptor, VChannelInterceptor } from './builtin-interceptors.js';
 import { chainInterceptors } from './interceptor.js';
 import type { AppendInterceptor, AppendNext, AppendResult } from './interceptor.js';
-import { checkpointOf, replayForRecovery } from './recovery-replay.js';
-import type { RecoveredState } from './recovery-replay.js';
-import type { RecoveryCheckpoint, RecoveryCheckpointStore } from './recovery-checkpoint.js';
+import type { RecoveryCheckpointStore } from './recovery-checkpoint.js';
 import { RecoveryCheckpointer } from './recovery-checkpointer.js';
 import { TimeTickInterceptor } from './timetick-interceptor.js';
 import { TimeTickSync } from './timetick-sync.js';
-import { walConfigSchema } from './wal-config.js';
 import type { ResolvedWalConfig, WalConfig } from './wal-config.js';
+import { parseConfig, recover, writeFirstTick } from './wal-open.js';
 
 /** The node's time-stamp allocator as the WAL uses it (a `BatchTsoAllocator`). */
 export interface WalTso extends TimestampSource {
@@ -428,104 +420,5 @@ export class Wal implements AsyncDisposable {
     this.#fenced = error;
     this.#log.warn('wal fenced by a newer owner; closing');
     void this.close();
-  }
-}
-
-function parseConfig(config: WalConfig | undefined): ResolvedWalConfig {
-  const parsed = walConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    throw new StreamingError(
-      'INVALID_ARGUMENT',
-      `invalid WAL config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return parsed.data;
-}
-
-/**
- * Rebuilds the state of the log before `first` (the new term's first tick): from the last checkpoint
- * when there is a usable one, else from the log's start; then saves it as the next checkpoint in the
- * background (a failed save only costs the next open a longer replay).
- */
-async function recover(
-  backend: BackendWal,
-  first: ImmutableMessage,
-  options: OpenWalOptions,
-  defaultTxnKeepaliveMs: number,
-  log: Logger,
-): Promise<
-  RecoveredState & {
-    readonly fromCheckpoint: boolean;
-    /** The checkpoint this open saves (in the background) at the term's first tick. */
-    readonly checkpoint: { readonly checkpoint: RecoveryCheckpoint; readonly saved: Promise<void> } | undefined;
-  }
-> {
-  const replay = (checkpoint: RecoveryCheckpoint | undefined): Promise<RecoveredState> =>
-    replayForRecovery({
-      backend,
-      checkpoint,
-      until: first.id,
-      untilTt: first.timeTick,
-      defaultTxnKeepaliveMs,
-      signal: options.signal,
-    });
-  const store = options.checkpoints;
-  let checkpoint: RecoveryCheckpoint | undefined;
-  try {
-    checkpoint = await store?.load(options.pchannel, { signal: options.signal });
-    if (checkpoint && checkpoint.position.compare(first.id) >= 0) {
-      log.warn({ position: checkpoint.position.toString() }, 'recovery checkpoint is past the first tick; ignored');
-      checkpoint = undefined;
-    }
-  } catch (e) {
-    options.signal?.throwIfAborted();
-    log.warn({ err: e }, 'recovery checkpoint unreadable; replaying the whole log');
-    checkpoint = undefined;
-  }
-  let recovered: RecoveredState;
-  try {
-    recovered = await replay(checkpoint);
-  } catch (e) {
-    if (!checkpoint) throw e;
-    options.signal?.throwIfAborted();
-    log.warn({ err: e }, 'replay from the recovery checkpoint failed; replaying the whole log');
-    checkpoint = undefined;
-    recovered = await replay(undefined);
-  }
-  let next: { readonly checkpoint: RecoveryCheckpoint; readonly saved: Promise<void> } | undefined;
-  if (store) {
-    const c = checkpointOf(recovered, options.term, first.id);
-    const saved = store
-      .save(options.pchannel, c)
-      .catch((e: unknown) => log.warn({ err: e }, 'recovery checkpoint not saved'));
-    next = { checkpoint: c, saved };
-  }
-  return { ...recovered, fromCheckpoint: checkpoint !== undefined, checkpoint: next };
-}
-
-async function writeFirstTick(
-  backend: BackendWal,
-  tso: WalTso,
-  term: bigint,
-  config: ResolvedWalConfig,
-  clock: Clock,
-  log: Logger,
-  signal: AbortSignal | undefined,
-): Promise<ImmutableMessage> {
-  let tt = tso.tryAllocate();
-  while (tt === undefined) {
-    await tso.refill({ signal });
-    tt = tso.tryAllocate();
-  }
-  const tick = MessageBuilder.timeTick().build().withTimeTick(tt).withWalTerm(term).withLastConfirmedSelf();
-  for (let delay = 20; ; delay = Math.min(delay * 2, config.appendRetryMaxMs)) {
-    try {
-      return tick.intoImmutable(await backend.append(tick, { signal }));
-    } catch (e) {
-      const retriable = (e as { retriable?: unknown }).retriable === true && !signal?.aborted;
-      if (!retriable || MessageError.is(e)) throw e;
-      log.warn({ err: e, delayMs: delay }, 'first time tick not written; retrying');
-      await clock.sleep(delay, { signal });
-    }
   }
 }
