@@ -2,11 +2,12 @@ import path from 'node:path';
 
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { StreamingClient } from '@streamsvc/client';
-import { DataType, MessageBuilder, MessageType, vchannelName } from '@streamsvc/message';
+import { MessageBuilder, MessageType, vchannelName } from '@streamsvc/message';
 import { freePort, repoRoot, spawnTsChild, tempDir } from '@streamsvc/testkit';
 import type { ManagedProcess, TempDir } from '@streamsvc/testkit';
 
 import type { Scenario } from '../scenario.js';
+import { benchCollection } from './bench-support.js';
 import { RAW_SERVICE } from './e2e-raw-grpc.js';
 
 const KiB = 1024;
@@ -129,19 +130,7 @@ export const e2eScenario: Scenario<Context> = {
     for (const c of clients) await c.waitReady({ signal: AbortSignal.timeout(30_000) });
     const collectionId = await clients[0]!.allocateTimestamp();
     const vchannels = topology.pchannels.map((p, i) => vchannelName(p, collectionId, i));
-    await clients[0]!.broadcast(
-      MessageBuilder.createCollection()
-        .header({ collectionId, partitionIds: [1n] })
-        .body({
-          collectionName: 'bench',
-          schema: {
-            name: 'bench',
-            fields: [{ fieldId: 100n, name: 'id', dataType: DataType.Int64, isPrimaryKey: true }],
-          },
-        })
-        .broadcast(vchannels)
-        .build(),
-    );
+    await clients[0]!.broadcast(benchCollection('bench', collectionId).broadcast(vchannels).build());
     return { dir, server, raw, rawPort, endpoint, httpPort, clients, vchannels };
   },
   async repeat(ctx, { durationMs }) {

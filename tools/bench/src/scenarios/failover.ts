@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { StreamingClient } from '@streamsvc/client';
-import { DataType, MessageBuilder, toPChannel, vchannelName } from '@streamsvc/message';
+import { MessageBuilder, toPChannel, vchannelName } from '@streamsvc/message';
 import { EtcdMetaKv } from '@streamsvc/metastore';
 import { StreamingCoordBalancerServiceClient } from '@streamsvc/proto';
 import type { GetBalanceStatusResponse } from '@streamsvc/proto';
@@ -10,6 +10,7 @@ import { freePort, repoRoot, spawnTsChild, startEtcd, tempDir } from '@streamsvc
 import type { EtcdService, ManagedProcess, TempDir } from '@streamsvc/testkit';
 
 import type { Scenario } from '../scenario.js';
+import { benchCollection } from './bench-support.js';
 
 /** Session TTL of every node (the issue's setting for the unplanned target). */
 const TTL_MS = 3000;
@@ -169,19 +170,7 @@ export const failoverScenario: Scenario<Context> = {
     const topology = await ctx.client.waitReady({ signal: AbortSignal.timeout(30_000) });
     const collectionId = await ctx.client.allocateTimestamp();
     ctx.vchannels.push(...topology.pchannels.map((p, i) => vchannelName(p, collectionId, i)));
-    await ctx.client.broadcast(
-      MessageBuilder.createCollection()
-        .header({ collectionId, partitionIds: [1n] })
-        .body({
-          collectionName: 'failover',
-          schema: {
-            name: 'failover',
-            fields: [{ fieldId: 100n, name: 'id', dataType: DataType.Int64, isPrimaryKey: true }],
-          },
-        })
-        .broadcast(ctx.vchannels)
-        .build(),
-    );
+    await ctx.client.broadcast(benchCollection('failover', collectionId).broadcast(ctx.vchannels).build());
     return ctx;
   },
   async repeat(ctx) {

@@ -1,9 +1,8 @@
 import { noopLogger, systemClock } from '@streamsvc/common';
-import { DataType, MessageBuilder, vchannelName } from '@streamsvc/message';
-import type { MutableMessage } from '@streamsvc/message';
+import { MessageBuilder, vchannelName } from '@streamsvc/message';
 import { startKafka } from '@streamsvc/testkit';
 import type { KafkaService } from '@streamsvc/testkit';
-import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
+import { tsAtMs } from '@streamsvc/tso';
 import { Wal } from '@streamsvc/wal-core';
 import type { BackendWal, WalOpener } from '@streamsvc/wal-core';
 import { createKafkajsPort, createKafkaWal } from '@streamsvc/wal-kafka';
@@ -12,6 +11,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 
 import type { Scenario } from '../scenario.js';
+import { benchCollection, wallClockTso } from './bench-support.js';
 
 const PAYLOAD = new Uint8Array(1024).map((_, i) => (i * 7919) & 0xff);
 const RAW_VALUE = Buffer.from(PAYLOAD);
@@ -87,33 +87,6 @@ interface Context {
   readonly rawTopic: string;
   readonly walTopic: string;
   readonly restore: () => void;
-}
-
-/** A node TSO over an in-process source that follows the wall clock (as in wal-core.ts). */
-function tso(): BatchTsoAllocator {
-  let next = tsAtMs(Date.now());
-  return new BatchTsoAllocator({
-    source: {
-      allocate: async (count) => {
-        const now = tsAtMs(Date.now());
-        if (now > next) next = now;
-        const first = next;
-        next += BigInt(count);
-        return first;
-      },
-    },
-  });
-}
-
-function createCollection(vchannel: string): MutableMessage {
-  return MessageBuilder.createCollection()
-    .header({ collectionId: 1n, partitionIds: [1n] })
-    .body({
-      collectionName: 'bench',
-      schema: { name: 'bench', fields: [{ fieldId: 100n, name: 'id', dataType: DataType.Int64, isPrimaryKey: true }] },
-    })
-    .vchannel(vchannel)
-    .build();
 }
 
 /** Keeps `inFlight` operations running for `durationMs`; returns completed operations per second. */
@@ -215,8 +188,14 @@ export const kafkaScenario: Scenario<Context> = {
       const opener = await backend.createOpener(config, { logger: noopLogger, clock: systemClock });
       const pchannel = 'bench-kafka-dml_0';
       const vchannel = vchannelName(pchannel, 1n, 0);
-      const wal = await Wal.open({ opener, pchannel, term: 1n, tso: tso(), config: { timeTickIntervalMs: 200 } });
-      await wal.append(createCollection(vchannel));
+      const wal = await Wal.open({
+        opener,
+        pchannel,
+        term: 1n,
+        tso: wallClockTso(),
+        config: { timeTickIntervalMs: 200 },
+      });
+      await wal.append(benchCollection('bench', 1n).vchannel(vchannel).build());
       const handle = await opener.open({ pchannel: 'bench-kafka-backend_0', term: 1n, mode: 'rw' });
       // The settings of the backend's produce path (packages/wal-kafka/src/kafkajs-port.ts).
       const retry = { retries: config.retries, initialRetryTime: config.retryInitialMs, maxRetryTime: 5_000 };

@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { StreamingClient } from '@streamsvc/client';
-import { DataType, MessageBuilder, vchannelName } from '@streamsvc/message';
+import { MessageBuilder, vchannelName } from '@streamsvc/message';
 import { freePort, ManagedProcess, repoRoot, tempDir } from '@streamsvc/testkit';
 import type { TempDir } from '@streamsvc/testkit';
 
 import type { Scenario } from '../scenario.js';
+import { benchCollection } from './bench-support.js';
 
 const KiB = 1024;
 const CLIENTS = 4;
@@ -108,19 +109,7 @@ export const soakScenario: Scenario<Context> = {
     const topology = await clients[0]!.waitReady({ signal: AbortSignal.timeout(30_000) });
     const collectionId = await clients[0]!.allocateTimestamp();
     const vchannels = topology.pchannels.map((p, i) => vchannelName(p, collectionId, i));
-    await clients[0]!.broadcast(
-      MessageBuilder.createCollection()
-        .header({ collectionId, partitionIds: [1n] })
-        .body({
-          collectionName: 'soak',
-          schema: {
-            name: 'soak',
-            fields: [{ fieldId: 100n, name: 'id', dataType: DataType.Int64, isPrimaryKey: true }],
-          },
-        })
-        .broadcast(vchannels)
-        .build(),
-    );
+    await clients[0]!.broadcast(benchCollection('soak', collectionId).broadcast(vchannels).build());
     return { dir, server, httpPort, clients, vchannels };
   },
   async repeat(ctx, { durationMs }) {

@@ -1,12 +1,11 @@
 import { noopLogger, systemClock } from '@streamsvc/common';
-import { DataType, MessageBuilder, counterMessageIdCodec, vchannelName } from '@streamsvc/message';
-import type { MutableMessage } from '@streamsvc/message';
-import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
+import { MessageBuilder, counterMessageIdCodec, vchannelName } from '@streamsvc/message';
 import { Wal } from '@streamsvc/wal-core';
 import type { BackendWal, WalOpener } from '@streamsvc/wal-core';
 import { memoryWal } from '@streamsvc/wal-memory';
 
 import type { Scenario } from '../scenario.js';
+import { benchCollection, wallClockTso } from './bench-support.js';
 
 const PAYLOAD = new Uint8Array(1024).map((_, i) => (i * 7919) & 0xff);
 const IN_FLIGHT = 64;
@@ -15,33 +14,6 @@ const SAMPLE_EVERY = 8;
 
 interface Context {
   run: number;
-}
-
-/** A node TSO over an in-process source that follows the wall clock. */
-function tso(): BatchTsoAllocator {
-  let next = tsAtMs(Date.now());
-  return new BatchTsoAllocator({
-    source: {
-      allocate: async (count) => {
-        const now = tsAtMs(Date.now());
-        if (now > next) next = now;
-        const first = next;
-        next += BigInt(count);
-        return first;
-      },
-    },
-  });
-}
-
-function createCollection(vchannel: string): MutableMessage {
-  return MessageBuilder.createCollection()
-    .header({ collectionId: 1n, partitionIds: [1n] })
-    .body({
-      collectionName: 'bench',
-      schema: { name: 'bench', fields: [{ fieldId: 100n, name: 'id', dataType: DataType.Int64, isPrimaryKey: true }] },
-    })
-    .vchannel(vchannel)
-    .build();
 }
 
 /** Keeps `inFlight` operations running for `durationMs`; returns completed operations per second. */
@@ -77,8 +49,8 @@ async function openAll(run: number): Promise<{ opener: WalOpener; raw: BackendWa
   const raw = await opener.open({ pchannel: `raw${run}-dml_0`, term: 1n, mode: 'rw' });
   const pchannel = `bench${run}-dml_0`;
   const vchannel = vchannelName(pchannel, 1n, 0);
-  const wal = await Wal.open({ opener, pchannel, term: 1n, tso: tso(), config: { timeTickIntervalMs: 200 } });
-  await wal.append(createCollection(vchannel));
+  const wal = await Wal.open({ opener, pchannel, term: 1n, tso: wallClockTso(), config: { timeTickIntervalMs: 200 } });
+  await wal.append(benchCollection('bench', 1n).vchannel(vchannel).build());
   return { opener, raw, wal, vchannel };
 }
 
