@@ -32,6 +32,42 @@ async function openWal(
   return Wal.open({ opener: store, pchannel: PCHANNEL, term, tso: testTso(), config, ...extra });
 }
 
+/** A fake log and an in-memory checkpoint store, with what the tests read back from them. */
+function checkpointRig(): {
+  store: FakeLogStore;
+  saved: Map<string, string>;
+  checkpoints: MetaKvCheckpointStore;
+  logger: MemoryLogger;
+  open: (term: bigint, config?: Parameters<typeof Wal.open>[0]['config']) => Promise<Wal>;
+  savedPosition: () => bigint | undefined;
+  replayed: (term: bigint) => { replayed: number; fromCheckpoint: boolean };
+} {
+  const store = new FakeLogStore();
+  const saved = new Map<string, string>();
+  const kv: CheckpointKv = {
+    get: async (key) => (saved.has(key) ? { value: new TextEncoder().encode(saved.get(key)) } : undefined),
+    put: async (key, value) => void saved.set(key, value),
+  };
+  const logger = new MemoryLogger();
+  const checkpoints = new MetaKvCheckpointStore({ kv, prefix: 'cp/', ids: fakeIds });
+  return {
+    store,
+    saved,
+    checkpoints,
+    logger,
+    open: (term, walConfig) =>
+      openWal(store, term, { checkpoints, logger, ...(walConfig ? { config: walConfig } : {}) }),
+    savedPosition: () => {
+      const text = saved.get(`cp/${PCHANNEL}`);
+      return text === undefined ? undefined : fakeIds.parse(decodeCheckpoint(text, fakeIds).position.toString()).offset;
+    },
+    replayed: (term) => {
+      const r = logger.records.find((l) => l.msg === 'wal recovered' && l.fields['term'] === String(term))!;
+      return { replayed: r.fields['replayed'] as number, fromCheckpoint: r.fields['fromCheckpoint'] as boolean };
+    },
+  };
+}
+
 /** Reads from `wal` until `stop` says so; fails after 10 s. */
 async function readUntil(
   wal: Wal,
@@ -213,18 +249,7 @@ describe('Wal', () => {
   });
 
   it('with a checkpoint store, replays only what was written since the last open and rebuilds the same state', async () => {
-    const store = new FakeLogStore();
-    const saved = new Map<string, string>();
-    const kv: CheckpointKv = {
-      get: async (key) => (saved.has(key) ? { value: new TextEncoder().encode(saved.get(key)) } : undefined),
-      put: async (key, value) => void saved.set(key, value),
-    };
-    const checkpoints = new MetaKvCheckpointStore({ kv, prefix: 'cp/', ids: fakeIds });
-    const logger = new MemoryLogger();
-    const replayed = (term: bigint): { replayed: number; fromCheckpoint: boolean } => {
-      const r = logger.records.find((l) => l.msg === 'wal recovered' && l.fields['term'] === String(term))!;
-      return { replayed: r.fields['replayed'] as number, fromCheckpoint: r.fields['fromCheckpoint'] as boolean };
-    };
+    const { saved, open, replayed } = checkpointRig();
     const waitSaved = async (term: bigint): Promise<void> => {
       for (let i = 0; i < 200 && decodeCheckpointTerm(saved.get(`cp/${PCHANNEL}`)) !== term; i++) {
         await new Promise((r) => setTimeout(r, 5));
@@ -233,7 +258,7 @@ describe('Wal', () => {
     const decodeCheckpointTerm = (text: string | undefined): bigint | undefined =>
       text === undefined ? undefined : decodeCheckpoint(text, fakeIds).term;
 
-    const first = await openWal(store, 1n, { checkpoints, logger });
+    const first = await open(1n);
     await first.append(createCollection(V1, 1n));
     await first.append(createCollection(V2, 2n));
     await first.append(dropCollection(V2, 2n));
@@ -242,7 +267,7 @@ describe('Wal', () => {
     for (let i = 0; i < 40; i++) await first.append(data(V1, `t1-${i}`));
     await first.close();
     await waitSaved(1n);
-    const second = await openWal(store, 2n, { checkpoints, logger });
+    const second = await open(2n);
     await second.append(data(V1, 'in term 2'));
     await second.close();
     await waitSaved(2n);
@@ -255,7 +280,7 @@ describe('Wal', () => {
     ]);
     expect(stored.openTxns.map((t) => t.txnId)).toEqual([txnId]);
 
-    await using third = await openWal(store, 3n, { checkpoints, logger });
+    await using third = await open(3n);
     // Term 1's closing checkpoint cannot pass the txn it left open: replay starts at its BeginTxn.
     expect(replayed(2n).replayed).toBeGreaterThan(40);
     expect(replayed(3n)).toEqual({ replayed: expect.any(Number), fromCheckpoint: true });
@@ -270,56 +295,20 @@ describe('Wal', () => {
   });
 
   describe('while the owner lives', () => {
-    const setup = (): {
-      store: FakeLogStore;
-      saved: Map<string, string>;
-      checkpoints: MetaKvCheckpointStore;
-      logger: MemoryLogger;
-      savedPosition: () => bigint | undefined;
-      replayed: (term: bigint) => { replayed: number; fromCheckpoint: boolean };
-    } => {
-      const store = new FakeLogStore();
-      const saved = new Map<string, string>();
-      const kv: CheckpointKv = {
-        get: async (key) => (saved.has(key) ? { value: new TextEncoder().encode(saved.get(key)) } : undefined),
-        put: async (key, value) => void saved.set(key, value),
-      };
-      const logger = new MemoryLogger();
-      return {
-        store,
-        saved,
-        checkpoints: new MetaKvCheckpointStore({ kv, prefix: 'cp/', ids: fakeIds }),
-        logger,
-        savedPosition: () => {
-          const text = saved.get(`cp/${PCHANNEL}`);
-          return text === undefined
-            ? undefined
-            : fakeIds.parse(decodeCheckpoint(text, fakeIds).position.toString()).offset;
-        },
-        replayed: (term) => {
-          const r = logger.records.find((l) => l.msg === 'wal recovered' && l.fields['term'] === String(term))!;
-          return { replayed: r.fields['replayed'] as number, fromCheckpoint: r.fields['fromCheckpoint'] as boolean };
-        },
-      };
-    };
     const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
       for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
       if (!ok()) throw new Error(`timed out waiting for ${what}`);
     };
 
     it('moves the checkpoint periodically, so an owner taking over after a crash replays only the rest', async () => {
-      const t = setup();
-      const first = await openWal(t.store, 1n, {
-        checkpoints: t.checkpoints,
-        logger: t.logger,
-        config: { ...config, recoveryCheckpointIntervalMs: 30 },
-      });
+      const t = checkpointRig();
+      const first = await t.open(1n, { ...config, recoveryCheckpointIntervalMs: 30 });
       await first.append(createCollection(V1, 1n));
       for (let i = 0; i < 50; i++) await first.append(data(V1, `d${i}`));
       const written = BigInt(t.store.log(PCHANNEL).records.length);
       await waitFor('a checkpoint past the data', () => (t.savedPosition() ?? 0n) >= written - 2n);
       // No close: the next owner fences this one, as after a crash.
-      await using second = await openWal(t.store, 2n, { checkpoints: t.checkpoints, logger: t.logger });
+      await using second = await t.open(2n);
       expect(t.replayed(2n).fromCheckpoint).toBe(true);
       expect(t.replayed(2n).replayed).toBeLessThan(10);
       await second.append(data(V1, 'V1 is still live'));
@@ -328,16 +317,12 @@ describe('Wal', () => {
     });
 
     it('reads only around DDL: a checkpoint after thousands of data records replays a handful', async () => {
-      const t = setup();
+      const t = checkpointRig();
       const saves = (): { replayed: number; full: boolean }[] =>
         t.logger.records
           .filter((l) => l.msg === 'recovery checkpoint saved')
           .map((l) => ({ replayed: l.fields['replayed'] as number, full: l.fields['full'] as boolean }));
-      const first = await openWal(t.store, 1n, {
-        checkpoints: t.checkpoints,
-        logger: t.logger,
-        config: { ...config, recoveryCheckpointIntervalMs: 30 },
-      });
+      const first = await t.open(1n, { ...config, recoveryCheckpointIntervalMs: 30 });
       await first.append(createCollection(V1, 1n));
       const burst = async (v: string, n: number): Promise<void> => {
         await Promise.all(Array.from({ length: n }, (_, i) => first.append(data(v, `${v}-${i}`))));
@@ -352,7 +337,7 @@ describe('Wal', () => {
       // Each DDL is read with whatever was written while it was in flight; data alone is never read.
       for (const save of saves()) expect(save).toEqual({ replayed: expect.any(Number), full: false });
       expect(saves().reduce((n, x) => n + x.replayed, 0)).toBeLessThan(20);
-      await using second = await openWal(t.store, 2n, { checkpoints: t.checkpoints, logger: t.logger });
+      await using second = await t.open(2n);
       expect(t.replayed(2n).replayed).toBeLessThan(10);
       await second.append(data(V2, 'V2 is live'));
       await rejectsWith(second.append(createCollection(V2, 2n)), 'INVALID_ARGUMENT');
@@ -360,12 +345,8 @@ describe('Wal', () => {
     });
 
     it('takes DDL and open txns into the checkpoint by replaying the log, ambiguous appends included', async () => {
-      const t = setup();
-      const first = await openWal(t.store, 1n, {
-        checkpoints: t.checkpoints,
-        logger: t.logger,
-        config: { ...config, recoveryCheckpointIntervalMs: 30 },
-      });
+      const t = checkpointRig();
+      const first = await t.open(1n, { ...config, recoveryCheckpointIntervalMs: 30 });
       await first.append(createCollection(V1, 1n));
       await first.append(createCollection(V2, 2n));
       const txnId = (await first.append(beginTxn(V1, 60_000))).txnContext!.txnId;
@@ -392,23 +373,19 @@ describe('Wal', () => {
         [V2, 'dropped'],
       ]);
       expect(stored.openTxns).toEqual([]);
-      await using second = await openWal(t.store, 2n, { checkpoints: t.checkpoints, logger: t.logger });
+      await using second = await t.open(2n);
       expect(t.replayed(2n).fromCheckpoint).toBe(true);
       await rejectsWith(second.append(data(V2, 'x')), 'VCHANNEL_DROPPED');
       await first.close();
     });
 
     it('saves a last checkpoint at a graceful close, at the end of the term', async () => {
-      const t = setup();
-      const first = await openWal(t.store, 1n, {
-        checkpoints: t.checkpoints,
-        logger: t.logger,
-        config: { ...config, recoveryCheckpointIntervalMs: 0 },
-      });
+      const t = checkpointRig();
+      const first = await t.open(1n, { ...config, recoveryCheckpointIntervalMs: 0 });
       await first.append(createCollection(V1, 1n));
       for (let i = 0; i < 30; i++) await first.append(data(V1, `d${i}`));
       await first.close();
-      await using second = await openWal(t.store, 2n, { checkpoints: t.checkpoints, logger: t.logger });
+      await using second = await t.open(2n);
       expect(t.replayed(2n)).toEqual({ replayed: expect.any(Number), fromCheckpoint: true });
       expect(t.replayed(2n).replayed).toBeLessThanOrEqual(2); // at most the closing tick
       await second.append(data(V1, 'still live'));
