@@ -14,6 +14,7 @@
 export { WalError, WalErrorCode } from './spi/wal-error.js';
 export { WalRegistry } from './spi/wal-registry.js';
 export { outcomeUnknownOnAbort } from './spi/outcome-unknown.js';
+export { parseOwnMessageId } from './spi/own-message-id.js';
 export { Wal } from './wal/wal.js';
 export { walConfigSchema } from './wal/wal-config.js';
 export { RedoAppend, chainInterceptors } from './wal/interceptor.js';

@@ -1,6 +1,6 @@
 import { counterMessageIdCodec } from '@streamsvc/message';
 import type { CounterMessageId, MessageId } from '@streamsvc/message';
-import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+import { parseOwnMessageId } from '@streamsvc/wal-core';
 
 /**
  * The message ids of the Kafka backend: the offset in partition 0 of the pchannel's topic, string form
@@ -20,24 +20,5 @@ export function idOf(offset: bigint): CounterMessageId {
  * @throws {WalError} INVALID_MESSAGE_ID for an id of another backend or not an id at all.
  */
 export function offsetOf(id: MessageId, what: string): bigint {
-  let walName: unknown;
-  let text: string;
-  try {
-    walName = id.walName;
-    text = id.toString();
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: not a message id`, { cause });
-  }
-  if (walName !== kafkaMessageIds.walName) {
-    throw new WalError(
-      WalErrorCode.INVALID_MESSAGE_ID,
-      `${what}: id ${text} belongs to wal "${String(walName)}", not "kafka"`,
-      { details: { walName: String(walName) } },
-    );
-  }
-  try {
-    return kafkaMessageIds.parse(text).offset;
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: ${text} is not a kafka message id`, { cause });
-  }
+  return parseOwnMessageId(kafkaMessageIds, id, what).offset;
 }

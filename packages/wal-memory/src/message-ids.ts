@@ -1,6 +1,6 @@
 import { counterMessageIdCodec } from '@streamsvc/message';
 import type { MessageId } from '@streamsvc/message';
-import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+import { parseOwnMessageId } from '@streamsvc/wal-core';
 
 /** The message ids of the memory backend: one offset per pchannel, string form `v1:<offset>`. */
 export const memoryMessageIds = counterMessageIdCodec('memory');
@@ -11,26 +11,5 @@ export const memoryMessageIds = counterMessageIdCodec('memory');
  * @throws {WalError} INVALID_MESSAGE_ID for an id of another backend or not an id at all.
  */
 export function offsetOf(id: MessageId, what: string): bigint {
-  let walName: unknown;
-  let text: string;
-  try {
-    walName = id.walName;
-    text = id.toString();
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: not a message id`, { cause });
-  }
-  if (walName !== memoryMessageIds.walName) {
-    throw new WalError(
-      WalErrorCode.INVALID_MESSAGE_ID,
-      `${what}: id ${text} belongs to wal "${String(walName)}", not "memory"`,
-      {
-        details: { walName: String(walName) },
-      },
-    );
-  }
-  try {
-    return memoryMessageIds.parse(text).offset;
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: ${text} is not a memory message id`, { cause });
-  }
+  return parseOwnMessageId(memoryMessageIds, id, what).offset;
 }

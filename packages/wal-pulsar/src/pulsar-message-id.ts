@@ -1,6 +1,6 @@
 import { MessageError } from '@streamsvc/message';
 import type { MessageId, MessageIdCodec } from '@streamsvc/message';
-import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+import { parseOwnMessageId } from '@streamsvc/wal-core';
 
 /** The WAL name of this backend, stamped on every id. */
 export const PULSAR_WAL_NAME = 'pulsar';
@@ -177,26 +177,7 @@ export function positionBefore(id: PulsarMessageId): PulsarMessageId {
  * @throws {WalError} INVALID_MESSAGE_ID for an id of another backend or not an id at all.
  */
 export function pulsarIdFrom(id: MessageId, what: string): PulsarMessageId {
-  let walName: unknown;
-  let text: string;
-  try {
-    walName = id.walName;
-    text = id.toString();
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: not a message id`, { cause });
-  }
-  if (walName !== PULSAR_WAL_NAME) {
-    throw new WalError(
-      WalErrorCode.INVALID_MESSAGE_ID,
-      `${what}: id ${text} belongs to wal "${String(walName)}", not "${PULSAR_WAL_NAME}"`,
-      { details: { walName: String(walName) } },
-    );
-  }
-  try {
-    return pulsarMessageIds.parse(text);
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: ${text} is not a pulsar message id`, { cause });
-  }
+  return parseOwnMessageId(pulsarMessageIds, id, what);
 }
 
 function invalid(text: string): MessageError {

@@ -1,6 +1,6 @@
 import { segmentEntryMessageIdCodec } from '@streamsvc/message';
 import type { MessageId, SegmentEntryMessageId } from '@streamsvc/message';
-import { WalError, WalErrorCode } from '@streamsvc/wal-core';
+import { parseOwnMessageId, WalError, WalErrorCode } from '@streamsvc/wal-core';
 
 /** The message ids of the woodpecker backend: (segment, entry), string form `v1:<segment>:<entry>`. */
 export const woodpeckerMessageIds = segmentEntryMessageIdCodec('woodpecker');
@@ -23,27 +23,8 @@ export function idOf(segmentId: number, entryId: number): SegmentEntryMessageId 
  *   beyond 2^53.
  */
 export function positionOf(id: MessageId, what: string): LogPosition {
-  let walName: unknown;
-  let text: string;
-  try {
-    walName = id.walName;
-    text = id.toString();
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: not a message id`, { cause });
-  }
-  if (walName !== woodpeckerMessageIds.walName) {
-    throw new WalError(
-      WalErrorCode.INVALID_MESSAGE_ID,
-      `${what}: id ${text} belongs to wal "${String(walName)}", not "woodpecker"`,
-      { details: { walName: String(walName) } },
-    );
-  }
-  let parsed: SegmentEntryMessageId;
-  try {
-    parsed = woodpeckerMessageIds.parse(text);
-  } catch (cause) {
-    throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: ${text} is not a woodpecker message id`, { cause });
-  }
+  const parsed = parseOwnMessageId(woodpeckerMessageIds, id, what);
+  const text = id.toString();
   if (parsed.segmentId > BigInt(Number.MAX_SAFE_INTEGER) || parsed.entryId > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new WalError(WalErrorCode.INVALID_MESSAGE_ID, `${what}: id ${text} was never issued by this backend`);
   }
