@@ -158,7 +158,7 @@ export class RecoveryCheckpointer {
     } else {
       // In id order of where each window starts; a window inside one already read is skipped.
       let readThrough: MessageId | undefined;
-      for (const w of [...settled].sort((a, b) => a.from.compare(b.from))) {
+      for (const w of settled.sort((a, b) => a.from.compare(b.from))) {
         if (readThrough !== undefined && w.through!.compare(readThrough) <= 0) continue;
         const policy: DeliverPolicy =
           readThrough !== undefined && w.from.compare(readThrough) <= 0
@@ -171,7 +171,8 @@ export class RecoveryCheckpointer {
     const next = checkpointOf(state.result(replayed, undefined), this.#o.term, position);
     await this.#o.store.save(this.#o.pchannel, next, { signal });
     this.#last = next;
-    this.#windows = this.#windows.filter((w) => !settled.includes(w));
+    const done = new Set(settled);
+    this.#windows = this.#windows.filter((w) => !done.has(w));
     // A full replay up to a position past the bound covered every record of the failures before it.
     const bound = unbounded?.bound;
     if (unbounded === this.#unbounded && bound !== undefined && bound.compare(position) < 0) {
