@@ -49,6 +49,31 @@ describe('walNodeMetrics', () => {
     expect(body).toContain('streamsvc_wal_append_seconds_count{pchannel="by-dev-dml_0"} 2');
   });
 
+  it('stays exact across scrapes and across a WAL reopened for the same pchannel', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const node = walNodeMetrics(metrics);
+    const appendN = async (pchannel: string, n: number): Promise<void> => {
+      const interceptor = node.appendInterceptor(pchannel);
+      for (let i = 0; i < n; i++) await interceptor.append({ message: data(), signal: undefined }, async () => result);
+    };
+    const count = (body: string, pchannel: string): string | undefined =>
+      body.match(
+        new RegExp(`streamsvc_wal_appends_total\\{pchannel="${pchannel}",type="Data",outcome="ok"\\} (\\d+)`),
+      )?.[1];
+    await appendN('p0', 3);
+    let body = (await metrics.scrape()).body;
+    expect(count(body, 'p0')).toBe('3');
+    expect(body).not.toContain('pchannel="p1"');
+    await appendN('p0', 2); // the WAL of p0 reopened: a new interceptor
+    await appendN('p1', 5);
+    body = (await metrics.scrape()).body;
+    expect(count(body, 'p0')).toBe('5');
+    expect(count(body, 'p1')).toBe('5');
+    expect(body).toContain('streamsvc_wal_append_seconds_count{pchannel="p0"} 5');
+    expect(body).toContain('streamsvc_wal_append_seconds_bucket{le="+Inf",pchannel="p1"} 5');
+    expect(count((await metrics.scrape()).body, 'p0')).toBe('5'); // a scrape with nothing new changes nothing
+  });
+
   it('reads open WALs, time-tick lag and stream counts from the manager and node', async () => {
     const clock = new ManualClock(1_700_000_010_000);
     const metrics = createMetrics({ processMetrics: false });
