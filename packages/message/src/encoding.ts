@@ -6,6 +6,9 @@ import { MessageError } from './message-error.js';
 import type { MessageIdCodec } from './message-id.js';
 import { MessageIdCodecs } from './message-id-codecs.js';
 import { MutableMessage } from './mutable-message.js';
+import { decodeMessageEnvelope } from './envelope-decoder.js';
+import { INTERNAL } from './internal.js';
+import { validateEnvelope } from './system-properties.js';
 import { encodeWithSharedWriter } from './wire-writer.js';
 
 // The binary forms, via the generated protobuf: `Message { payload, properties }` for messages without
@@ -29,7 +32,9 @@ export function encodeMessage(message: MessageEnvelope): Uint8Array {
  *   use {@link decodeBroadcastMessage}), and the codes of `MutableMessage.fromEnvelope`.
  */
 export function decodeMessage(bytes: Uint8Array): MutableMessage {
-  return MutableMessage.fromEnvelope(decodeEnvelope(bytes));
+  // The decoded map is this message's own, so it is not copied as fromEnvelope would.
+  const { payload, properties } = protoDecode(() => decodeMessageEnvelope(bytes));
+  return new MutableMessage(INTERNAL, payload, properties, validateEnvelope(properties, 'mutable'));
 }
 
 /**

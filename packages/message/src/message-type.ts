@@ -63,6 +63,8 @@ export const ALL_MESSAGE_TYPES: readonly MessageType[] = [...nameByNumber.keys()
   (a, b) => a - b,
 ) as MessageType[];
 
+const byDecimal: ReadonlyMap<string, MessageType> = new Map(ALL_MESSAGE_TYPES.map((n) => [String(n), n]));
+
 /** True when `n` is the number of a known message type. */
 export function isMessageType(n: unknown): n is MessageType {
   return typeof n === 'number' && nameByNumber.has(n);
@@ -87,6 +89,9 @@ export function parseMessageType(value: number | string): MessageType {
     if (isMessageType(value)) return value;
     throw unknownType(String(value));
   }
+  // `_t` of every message decoded: the canonical texts are looked up, not parsed.
+  const known = byDecimal.get(value);
+  if (known !== undefined) return known;
   // Canonical decimal only ("2", not "02" or " 2"): `_t` is written by us and must round-trip exactly.
   if (/^(0|[1-9][0-9]{0,5})$/.test(value)) {
     const n = Number(value);

@@ -82,7 +82,7 @@ export type EnvelopeKind = 'mutable' | 'broadcast' | 'immutable';
 export function validateEnvelope(props: Props, kind: EnvelopeKind): WritableMessageType {
   const version = props.get(PropertyKey.Version);
   if (version === undefined) throw invalid('has no version (_v)');
-  if (version !== String(MESSAGE_VERSION)) {
+  if (version !== VERSION_TEXT) {
     throw invalid(`has version (_v) ${JSON.stringify(version)}; this library reads version ${MESSAGE_VERSION}`);
   }
   const typeText = props.get(PropertyKey.MessageType);
@@ -111,18 +111,22 @@ export function validateEnvelope(props: Props, kind: EnvelopeKind): WritableMess
     if (vchannel === undefined && type !== MessageType.TimeTick) throw invalid(`${name} message has no vchannel (_vc)`);
   }
 
-  for (const key of [PropertyKey.TimeTick, PropertyKey.WalTerm, PropertyKey.BarrierTimeTick]) readUint64(props, key);
+  for (const key of UINT64_KEYS) readUint64(props, key);
   readTxnContext(props);
   if (props.has(PropertyKey.LastConfirmed) && props.has(PropertyKey.LastConfirmedSelf)) {
     throw invalid(`${name} message has both _lc and _lcs`);
   }
-  for (const key of [PropertyKey.LastConfirmedSelf, PropertyKey.NotPersisted]) {
+  for (const key of FLAG_KEYS) {
     const flag = props.get(key);
     if (flag !== undefined && flag !== '') throw invalid(`flag ${key} must be empty, got ${JSON.stringify(flag)}`);
   }
   if (kind === 'immutable' && !props.has(PropertyKey.TimeTick)) throw invalid(`${name} message has no time tick (_tt)`);
   return type;
 }
+
+const VERSION_TEXT = String(MESSAGE_VERSION);
+const UINT64_KEYS = [PropertyKey.TimeTick, PropertyKey.WalTerm, PropertyKey.BarrierTimeTick] as const;
+const FLAG_KEYS = [PropertyKey.LastConfirmedSelf, PropertyKey.NotPersisted] as const;
 
 function invalid(problem: string): MessageError {
   return new MessageError('INVALID_MESSAGE', `envelope ${problem}`);
