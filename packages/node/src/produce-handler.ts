@@ -1,6 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '@streamsvc/common';
 import { decodeMessage, MessageError, StreamingError } from '@streamsvc/message';
+import type { MessageId } from '@streamsvc/message';
 import type { AppendOutcome, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
 import type { AppendResult, Wal } from '@streamsvc/wal-core';
 
@@ -8,7 +9,8 @@ import type { WalManager } from './wal-manager.js';
 import { invalidSequence, toErrorInfo } from './wire-errors.js';
 
 export interface ProduceHandlerOptions {
-  readonly manager: WalManager;
+  /** Where the stream's WAL comes from (only `get` is used, so tests can pass a fake). */
+  readonly manager: Pick<WalManager, 'get'>;
   /** The WAL backend's name, reported to clients (they parse message ids with its codec). */
   readonly walName: string;
   readonly logger: Logger;
@@ -37,6 +39,7 @@ export class ProduceHandler {
   #ending = false;
   #ended = false;
   #drained: (() => void) | undefined;
+  #lastConfirmed: { readonly id: MessageId | undefined; readonly text: string } = { id: undefined, text: '' };
 
   constructor(call: ServerDuplexStream<ProduceRequest, ProduceResponse>, options: ProduceHandlerOptions) {
     this.#call = call;
@@ -102,12 +105,49 @@ export class ProduceHandler {
     }
     // Every message is decoded here, synchronously: the bytes are views of the whole request
     // (decodeProduceRequest does not copy them), which must not stay alive while the appends run.
-    void this.#answer(wal, requestId, Promise.all(messages.map((bytes) => append(wal, bytes))));
+    // The outcomes fill one array and a counter says when the last one is in: cheaper per message than
+    // a Promise.all of per-message promises.
+    const outcomes = new Array<AppendOutcome>(messages.length);
+    let pending = messages.length;
+    const settle = (i: number, outcome: AppendOutcome): void => {
+      outcomes[i] = outcome;
+      if (--pending === 0) this.#answer(wal, requestId, outcomes);
+    };
+    for (let i = 0; i < messages.length; i++) {
+      let appended: Promise<AppendResult>;
+      try {
+        appended = wal.append(decodeMessage(messages[i]!));
+      } catch (e) {
+        settle(i, failed(e));
+        continue;
+      }
+      void appended.then(
+        (r) => settle(i, this.#ok(r)),
+        (e: unknown) => settle(i, failed(e)),
+      );
+    }
+    if (messages.length === 0) this.#answer(wal, requestId, outcomes);
   }
 
-  async #answer(wal: Wal, requestId: bigint, appended: Promise<AppendOutcome[]>): Promise<void> {
+  #ok(r: AppendResult): AppendOutcome {
+    // The WAL stamps the same last-confirmed id object on many messages in a row: its text is reused.
+    if (r.lastConfirmed !== this.#lastConfirmed.id)
+      this.#lastConfirmed = { id: r.lastConfirmed, text: r.lastConfirmed.toString() };
+    return {
+      outcome: {
+        $case: 'ok',
+        ok: {
+          messageId: r.id.toString(),
+          timeTick: r.timeTick,
+          lastConfirmed: this.#lastConfirmed.text,
+          txn: r.txnContext ? { txnId: r.txnContext.txnId, keepaliveMs: r.txnContext.keepaliveMs } : undefined,
+        },
+      },
+    };
+  }
+
+  #answer(wal: Wal, requestId: bigint, outcomes: AppendOutcome[]): void {
     try {
-      const outcomes = await appended;
       this.#write({ response: { $case: 'produce', produce: { requestId, outcomes } } });
     } finally {
       this.#inFlight--;
@@ -137,30 +177,6 @@ export class ProduceHandler {
     if (this.#ended || this.#call.cancelled || this.#call.destroyed) return;
     this.#call.write(response);
   }
-}
-
-/** Decodes and appends one message; never rejects (a failure is the message's outcome). */
-function append(wal: Wal, bytes: Uint8Array): Promise<AppendOutcome> {
-  let appended: Promise<AppendResult>;
-  try {
-    appended = wal.append(decodeMessage(bytes));
-  } catch (e) {
-    return Promise.resolve(failed(e));
-  }
-  return appended.then(
-    (r): AppendOutcome => ({
-      outcome: {
-        $case: 'ok',
-        ok: {
-          messageId: r.id.toString(),
-          timeTick: r.timeTick,
-          lastConfirmed: r.lastConfirmed.toString(),
-          txn: r.txnContext ? { txnId: r.txnContext.txnId, keepaliveMs: r.txnContext.keepaliveMs } : undefined,
-        },
-      },
-    }),
-    failed,
-  );
 }
 
 function failed(e: unknown): AppendOutcome {
