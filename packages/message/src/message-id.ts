@@ -18,7 +18,10 @@ export interface MessageId {
    * @throws MessageError `WAL_MISMATCH` like {@link MessageId.compare}.
    */
   equals(other: MessageId): boolean;
-  /** The stable, versioned string form; `codec.parse(id.toString())` equals `id`. */
+  /**
+   * The stable, versioned string form; `codec.parse(id.toString())` equals `id`. Ids never change, so
+   * one object always gives the same text (the append path caches it per object).
+   */
   toString(): string;
 }
 

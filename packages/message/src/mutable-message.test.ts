@@ -23,6 +23,12 @@ describe('MutableMessage WAL-side stamps', () => {
     expect(msg.properties.get('_lc')).toBe('v1:7');
   });
 
+  it('stamps each message with the text of the last-confirmed id it is given, one id after another', () => {
+    const [a, b] = [woodpeckerIds.of(1n, 2n), woodpeckerIds.of(1n, 3n)];
+    const stamped = [a, a, b, a].map((id) => data().withLastConfirmed(id).properties.get('_lc'));
+    expect(stamped).toEqual(['v1:1:2', 'v1:1:2', 'v1:1:3', 'v1:1:2']);
+  });
+
   it.each([
     ['withTimeTick', (m: MutableMessage) => m.withTimeTick(5n)],
     ['withWalTerm', (m: MutableMessage) => m.withWalTerm(5n)],
