@@ -133,6 +133,29 @@ describe('Wal', () => {
     await scanner.close();
   });
 
+  it('delivers an append to a tailing reader as soon as it is durable, while a later one is still being written', async () => {
+    const store = new FakeLogStore();
+    store.delay = (m) => (new TextDecoder().decode(m.payload) === 'slow' ? 3_000 : 0);
+    await using wal = await openWal(store);
+    await wal.append(createCollection(V1, 1n));
+    const scanner = wal.read({ policy: { kind: 'latest' }, vchannel: V1 });
+    const it = scanner[Symbol.asyncIterator]();
+    const fast = wal.append(data(V1, 'fast'));
+    const slow = wal.append(data(V1, 'slow')); // allocated after 'fast', durable 3 s later
+    let slowDone = false;
+    void slow.then(() => (slowDone = true));
+    const fastTt = (await fast).timeTick;
+    let seen: AnyImmutableMessage | undefined;
+    while (seen?.timeTick !== fastTt) seen = (await within(it.next(), 1_000, "'fast' at the reader")).value;
+    expect(slowDone).toBe(false);
+    // The tick that published it sits between the two: it came next, and 'slow' comes after it.
+    const tick = (await within(it.next(), 1_000, 'the tick')).value!;
+    expect(tick.type).toBe(MessageType.TimeTick);
+    expect(tick.timeTick).toBeGreaterThan(fastTt);
+    expect(tick.timeTick).toBeLessThan((await slow).timeTick);
+    await scanner.close();
+  });
+
   it('falls back to the backend when the buffer evicted a slow reader, without gaps or duplicates', async () => {
     const store = new FakeLogStore();
     await using wal = await openWal(store, 1n, {

@@ -58,9 +58,7 @@ describe('AckManager', () => {
     acks.ack(fast, { message: fakeMessage(2n, fast.tt) });
     expect(acks.lastConfirmedId.equals(ids.of(0n))).toBe(true);
     acks.ack(slow, { message: fakeMessage(1n, slow.tt) });
-    // Both acked, but they were acked while tt 101 was the highest allocation: a later tick must confirm.
-    const sync = await acks.syncTick();
-    expect(sync).toBeDefined();
+    // Both acked, and everything allocated by then (up to tt 101) is acknowledged: both fold in.
     expect(acks.lastConfirmedId.equals(ids.of(2n))).toBe(true);
   });
 
@@ -95,6 +93,72 @@ describe('AckManager', () => {
     expect(step?.confirmed.map((m) => m.timeTick)).toEqual([a.tt, b.tt]);
     const again = await acks.syncTick();
     expect(again?.confirmed).toEqual([]);
+  });
+
+  it('publishes what is confirmed below an append in flight at once, under a tick between the two', async () => {
+    const acks = new AckManager(counter(), 99n, ids.of(0n));
+    const a = await acks.allocate();
+    const b = await acks.allocate();
+    const c = await acks.allocate();
+    acks.ack(b, { message: fakeMessage(2n, b.tt) });
+    expect(acks.takeConfirmed()).toBeUndefined(); // a is still in flight
+    acks.ack(a, { message: fakeMessage(1n, a.tt) });
+    const step = acks.takeConfirmed()!;
+    expect(step.confirmed.map((m) => m.timeTick)).toEqual([a.tt, b.tt]);
+    expect(step.tt).toBeGreaterThan(b.tt);
+    expect(step.tt).toBeLessThan(c.tt); // c, in flight, comes after the tick
+    expect(acks.takeConfirmed()).toBeUndefined();
+    acks.ack(c, { message: fakeMessage(3n, c.tt) });
+    expect(acks.takeConfirmed()!.confirmed.map((m) => m.timeTick)).toEqual([c.tt]);
+  });
+
+  it('takes no tick at a boundary whose next tt the TSO could still hand out (end of its block)', async () => {
+    let block = [200n];
+    const source: TimestampSource = {
+      tryAllocate: () => block.shift(),
+      refill: async () => void (block = [201n, 202n, 203n]),
+    };
+    const acks = new AckManager(source, 100n, ids.of(0n));
+    const a = await acks.allocate(); // 200, the last of its block: 201 is not reserved
+    acks.ack(a, { message: fakeMessage(1n, a.tt) });
+    expect(acks.takeConfirmed()).toBeUndefined();
+    expect(acks.confirmedWaiting).toBe(true);
+    const step = await acks.syncTick(); // a fresh tick publishes it instead
+    expect(step.confirmed.map((m) => m.timeTick)).toEqual([200n]);
+    expect(acks.confirmedWaiting).toBe(false);
+  });
+
+  it('ticks it publishes at once rise strictly, above what they publish and below every later allocation', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(), { minLength: 1, maxLength: 60 }), async (script) => {
+        const acks = new AckManager(counter(), 99n, ids.of(0n));
+        const inFlight: Acker[] = [];
+        let lastTick = 99n;
+        let lastPublished = 99n;
+        let offset = 0n;
+        for (const op of script) {
+          if (op % 3 === 0 || inFlight.length === 0) {
+            const acker = await acks.allocate();
+            expect(acker.tt).toBeGreaterThan(lastTick);
+            inFlight.push(acker);
+          } else if (op % 3 === 1) {
+            const acker = inFlight.splice(op % inFlight.length, 1)[0]!;
+            acks.ack(acker, op % 5 === 0 ? {} : { message: fakeMessage(++offset, acker.tt) });
+          } else {
+            const step = acks.takeConfirmed();
+            if (step === undefined) continue;
+            expect(step.tt).toBeGreaterThan(lastTick);
+            for (const m of step.confirmed) {
+              expect(m.timeTick).toBeGreaterThan(lastPublished);
+              expect(m.timeTick).toBeLessThan(step.tt);
+              lastPublished = m.timeTick;
+            }
+            for (const pending of inFlight) expect(pending.tt).toBeGreaterThan(step.tt);
+            lastTick = step.tt;
+          }
+        }
+      }),
+    );
   });
 
   it('waits for a barrier tick to be confirmed before allocating', async () => {

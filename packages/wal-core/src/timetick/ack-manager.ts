@@ -40,6 +40,8 @@ interface Detail extends Acker, ConfirmCandidate {
   id: MessageId;
   message: ImmutableMessage | undefined;
   txn: ConfirmCandidate['txn'];
+  /** tt + 1 was taken from the TSO and left unused: a tick at the confirmed boundary may have it. */
+  gap: boolean;
 }
 
 /**
@@ -60,6 +62,8 @@ export class AckManager {
   readonly #unemitted = new MinHeap<Detail>((a, b) => a.tt < b.tt);
   #lastAllocatedTt: bigint;
   #lastConfirmedTt: bigint;
+  /** No allocation has `#lastConfirmedTt + 1` (see {@link takeConfirmed}). */
+  #gapAfterConfirmed = false;
   readonly #waiters: { tt: bigint; wake: () => void }[] = [];
 
   /**
@@ -177,6 +181,35 @@ export class AckManager {
     return { tt, lastConfirmed: acker.lastConfirmed, confirmed };
   }
 
+  /**
+   * The successful appends at or below `lastConfirmedTt` that no tick took yet, in tt order, with the
+   * tick that may publish them: `lastConfirmedTt + 1`, a tt taken from the TSO with that allocation and
+   * never handed out, so it lies between the appends below (all acknowledged) and every later one. No
+   * allocation and no wait: under continuous load a fresh tick ({@link syncTick}) waits for the appends
+   * allocated after these, i.e. for one more backend write, while this one is ready the moment they are.
+   * Undefined when there is nothing to publish, or the boundary has no free tt after it
+   * ({@link confirmedWaiting} tells those apart).
+   */
+  takeConfirmed(): { tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] } | undefined {
+    if (!this.#gapAfterConfirmed || !this.confirmedWaiting) return undefined;
+    const confirmed: ImmutableMessage[] = [];
+    for (let top = this.#unemitted.peek(); top !== undefined && top.tt <= this.#lastConfirmedTt;) {
+      this.#unemitted.pop();
+      confirmed.push(top.message!);
+      top.message = undefined;
+      top = this.#unemitted.peek();
+    }
+    // Every message above the boundary was allocated after every record the current id was folded from
+    // was acknowledged (their endTt is at or below the boundary), so its id is at or above the current one.
+    return { tt: this.#lastConfirmedTt + 1n, lastConfirmed: this.#lastConfirmed.current, confirmed };
+  }
+
+  /** Some successful append at or below `lastConfirmedTt` waits for a tick. */
+  get confirmedWaiting(): boolean {
+    const top = this.#unemitted.peek();
+    return top !== undefined && top.tt <= this.#lastConfirmedTt;
+  }
+
   /** Re-evaluates the last-confirmed id (a txn finished or expired). */
   refreshLastConfirmed(): void {
     this.#lastConfirmed.advance(this.#lastConfirmedTt);
@@ -210,6 +243,10 @@ export class AckManager {
       throw new Error(`[wal] time tick ${tt} is not above the last allocated ${this.#lastAllocatedTt}`);
     }
     this.#lastAllocatedTt = tt;
+    // Take the next tt too and leave it unused, so a tick may be published right after this allocation
+    // without waiting for later ones (takeConfirmed). Costs one logical step of the TSO per append; at a
+    // block boundary there is no next one and that boundary takes a fresh tick instead.
+    const gap = this.#tso.tryAllocate() !== undefined;
     const lastConfirmed = this.#lastConfirmed.current;
     const detail: Detail = {
       tt,
@@ -221,6 +258,7 @@ export class AckManager {
       id: lastConfirmed,
       message: undefined,
       txn: undefined,
+      gap,
     };
     this.#notAcked.push(detail);
     return detail;
@@ -231,13 +269,15 @@ export class AckManager {
     for (let top = this.#notAcked.peek(); top?.acked; top = this.#notAcked.peek()) {
       this.#notAcked.shift();
       this.#lastConfirmedTt = top.tt;
+      this.#gapAfterConfirmed = top.gap;
       advanced = true;
     }
     if (!advanced) return;
-    // Everything with endTt below the confirmed tick has nothing earlier left in flight.
+    // Everything allocated by the time these were acknowledged is acknowledged too: nothing earlier is
+    // left in flight, and what is allocated later gets a larger id.
     for (
       let top = this.#acked.peek();
-      top !== undefined && top.endTt < this.#lastConfirmedTt;
+      top !== undefined && top.endTt <= this.#lastConfirmedTt;
       top = this.#acked.peek()
     ) {
       this.#lastConfirmed.push(this.#acked.shift()!);

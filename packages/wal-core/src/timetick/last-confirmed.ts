@@ -48,12 +48,12 @@ export class LastConfirmedManager {
 
   /**
    * Folds in, in id order, every pending record acknowledged before everything allocated at its ack was
-   * confirmed (`endTt < lastConfirmedTt`: no earlier record can still be in flight) and not held by an
+   * confirmed (`endTt <= lastConfirmedTt`: no earlier record can still be in flight) and not held by an
    * open txn. Stops at the first record that does not qualify.
    */
   advance(lastConfirmedTt: bigint): void {
     for (let top = this.#pending.peek(); top !== undefined; top = this.#pending.peek()) {
-      if (top.endTt >= lastConfirmedTt) return;
+      if (top.endTt > lastConfirmedTt) return;
       if (top.txn && !top.txn.isDoneAt(lastConfirmedTt)) return;
       this.#pending.pop();
       if (top.id.compare(this.#current) > 0) this.#current = top.id;

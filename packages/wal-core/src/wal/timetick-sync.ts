@@ -1,7 +1,7 @@
 import { deferred, systemClock } from '@streamsvc/common';
 import type { Clock, Deferred, Logger } from '@streamsvc/common';
 import { MessageBuilder, StreamingError } from '@streamsvc/message';
-import type { ImmutableMessage, MutableMessage } from '@streamsvc/message';
+import type { ImmutableMessage, MessageId, MutableMessage } from '@streamsvc/message';
 
 import type { AckManager } from '../timetick/ack-manager.js';
 import type { TxnManager } from '../txn/txn-manager.js';
@@ -30,11 +30,13 @@ const IDLE_WAIT_CANCELLED = Object.freeze(new Error('[wal] idle wait cancelled')
 type AppendTick = (tick: MutableMessage, ctx: AppendContext) => Promise<AppendResult>;
 
 /**
- * Publishes time ticks. After appends (on demand, one sync at a time) it takes a fresh tick, waits until
- * every earlier allocation is acknowledged, and pushes the confirmed messages and the tick into the
- * write-ahead buffer — tail readers see them at once. The tick is also written to the backend when data
- * has waited `persistIntervalMs` for one (catch-up readers release messages only on persisted ticks);
- * when idle an in-memory tick every `intervalMs` keeps readers' safe time moving without any write.
+ * Publishes time ticks. After appends (on demand, one sync at a time) it pushes the messages whose
+ * every earlier allocation is acknowledged into the write-ahead buffer under an in-memory tick at the
+ * confirmed boundary — tail readers see a message as soon as it and everything before it are durable,
+ * not one backend write later. When data has waited `persistIntervalMs` for a persisted tick (catch-up
+ * readers release messages only on persisted ticks), when asked to persist, and when idle, it takes a
+ * fresh tick and waits until every earlier allocation is acknowledged; idle, such an in-memory tick
+ * every `intervalMs` keeps readers' safe time moving without any write.
  */
 export class TimeTickSync {
   readonly #o: TimeTickSyncOptions;
@@ -42,6 +44,8 @@ export class TimeTickSync {
   #append: AppendTick | undefined;
   #wake: Deferred<void> = deferred();
   #requested = false;
+  /** A fresh tick is wanted (idle ticker, a reader, the close), not only what appends confirmed. */
+  #full = false;
   #forcePersist = false;
   #stopped = false;
   #loop: Promise<void> | undefined;
@@ -67,9 +71,15 @@ export class TimeTickSync {
     this.#ticker = this.#tick();
   }
 
-  /** Asks for a sync soon; `persist` forces the next tick to be written even without data. */
+  /** Asks for a sync with a fresh tick soon; `persist` forces it to be written even without data. */
   request(persist = false): void {
     if (persist) this.#forcePersist = true;
+    this.#full = true;
+    this.acked();
+  }
+
+  /** An append finished: publish what it confirmed soon (a fresh tick only when a persisted one is due). */
+  acked(): void {
     // Already requested: the loop was woken (or is syncing and will run again without waiting).
     if (this.#requested) return;
     this.#requested = true;
@@ -89,7 +99,9 @@ export class TimeTickSync {
     await Promise.all([this.#loop, this.#ticker]);
     if (options.finalTick) {
       const signal = AbortSignal.timeout(options.finalTickTimeoutMs ?? 3000);
-      await this.#syncOnce(false, signal).catch((e: unknown) => this.#o.logger.debug({ err: e }, 'final tick failed'));
+      await this.#syncOnce(false, true, signal).catch((e: unknown) =>
+        this.#o.logger.debug({ err: e }, 'final tick failed'),
+      );
     }
   }
 
@@ -104,9 +116,11 @@ export class TimeTickSync {
       }
       this.#requested = false;
       const force = this.#forcePersist;
+      const full = this.#full;
       this.#forcePersist = false;
+      this.#full = false;
       try {
-        await this.#syncOnce(force, signal);
+        await this.#syncOnce(force, full, signal);
       } catch (e) {
         if (this.#stopped || StreamingError.is(e, 'CHANNEL_FENCED') || StreamingError.is(e, 'ON_SHUTDOWN')) break;
         this.#o.logger.warn({ err: e }, 'time tick sync failed; retrying');
@@ -137,20 +151,39 @@ export class TimeTickSync {
     }
   }
 
-  /** One sync: waits for the appends in flight below a fresh tick, then publishes the tick. */
-  async #syncOnce(forcePersist: boolean, signal: AbortSignal): Promise<void> {
+  /**
+   * One sync: publishes what the appends confirmed under a tick at the confirmed boundary at once, or —
+   * when there is none but a tick is wanted — waits for the appends in flight below a fresh tick.
+   */
+  async #syncOnce(forcePersist: boolean, full: boolean, signal: AbortSignal): Promise<void> {
     const append = this.#append;
     if (!append) return;
-    const step = await this.#o.acks.syncTick({ signal });
+    let step = this.#o.acks.takeConfirmed();
+    if (step === undefined) {
+      // An append finished below one still in flight: that one's ack comes back here.
+      const wanted = full || forcePersist || this.#carry.length > 0 || this.#o.acks.confirmedWaiting;
+      if (!wanted) return;
+      step = await this.#o.acks.syncTick({ signal });
+    }
+    await this.#publish(append, step, forcePersist);
+  }
+
+  /**
+   * Publishes one tick with the messages it confirms into the write-ahead buffer. When data has waited
+   * `persistIntervalMs` for a persisted tick (or `forcePersist`) the tick is written to the backend
+   * first — catch-up readers release messages only on ticks they read there, and tail readers must see
+   * the same persisted ticks — which delays this one group by a backend write once per interval.
+   */
+  async #publish(
+    append: AppendTick,
+    step: { tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] },
+    forcePersist: boolean,
+  ): Promise<void> {
     const confirmed = this.#carry.length > 0 ? [...this.#carry, ...step.confirmed] : step.confirmed;
-    const tick = MessageBuilder.timeTick()
-      .build()
-      .withTimeTick(step.tt)
-      .withWalTerm(this.#o.term)
-      .withLastConfirmed(step.lastConfirmed);
     const now = this.#clock.nowMs();
     const dirty = this.#unpersisted || confirmed.length > 0;
     const persist = forcePersist || (dirty && now - this.#lastPersistMs >= this.#o.persistIntervalMs);
+    const tick = this.#tickAt(step);
     if (!persist) tick.withNotPersisted();
     let result: AppendResult;
     try {
@@ -171,5 +204,13 @@ export class TimeTickSync {
     this.#o.wab.push(confirmed, result.message);
     this.#o.txns.cleanupUntil(step.tt);
     this.#o.acks.refreshLastConfirmed();
+  }
+
+  #tickAt(step: { tt: bigint; lastConfirmed: MessageId }): MutableMessage {
+    return MessageBuilder.timeTick()
+      .build()
+      .withTimeTick(step.tt)
+      .withWalTerm(this.#o.term)
+      .withLastConfirmed(step.lastConfirmed);
   }
 }

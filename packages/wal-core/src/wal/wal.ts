@@ -187,7 +187,7 @@ export class Wal implements AsyncDisposable {
         new RedoInterceptor(options.term),
         new LockInterceptor(txns),
         new VChannelInterceptor(recovered.vchannels),
-        new TimeTickInterceptor(acks, txns, () => sync.request()),
+        new TimeTickInterceptor(acks, txns, () => sync.acked()),
         ...(options.interceptors ?? []),
       ];
       const append = chainInterceptors(
