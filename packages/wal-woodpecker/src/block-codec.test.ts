@@ -3,18 +3,18 @@ import fc from 'fast-check';
 import {
   BLOCK_HEADER_BYTES,
   checkRecords,
+  bytesRecords,
   encodeBlock,
   encodeFence,
-  entryCrc,
   FENCE_BYTES,
   isFence,
   isHeader,
   readBlockHeader,
   recordsOf,
 } from './block-codec.js';
-import type { EncodedEntry } from './block-codec.js';
+import type { BlockPosition } from './block-codec.js';
 
-const entries = (bytes: Uint8Array[]): EncodedEntry[] => bytes.map((b) => ({ bytes: b, crc: entryCrc(b) }));
+const encode = (at: BlockPosition, entries: Uint8Array[]): Buffer => encodeBlock(at, entries, bytesRecords);
 
 /** Whether `bytes` parse as one complete, valid block. */
 function validBlock(bytes: Buffer): boolean {
@@ -33,7 +33,7 @@ describe('block codec', () => {
         fc.nat({ max: 2 ** 31 }),
         fc.nat({ max: Number.MAX_SAFE_INTEGER - 1000 }),
         (items, segmentId, blockNo, firstEntryId) => {
-          const block = encodeBlock({ segmentId, blockNo, firstEntryId }, entries(items));
+          const block = encode({ segmentId, blockNo, firstEntryId }, items);
           const h = readBlockHeader(block);
           if (!isHeader(h)) throw new Error(h.why);
           expect(h).toEqual({
@@ -54,10 +54,11 @@ describe('block codec', () => {
   });
 
   it('never accepts a torn block: a write cut at any byte boundary, followed by zeros or by nothing', () => {
-    const block = encodeBlock(
-      { segmentId: 3, blockNo: 7, firstEntryId: 100 },
-      entries([Buffer.from('a'.repeat(50)), Buffer.from('bc'), Buffer.from('d'.repeat(17))]),
-    );
+    const block = encode({ segmentId: 3, blockNo: 7, firstEntryId: 100 }, [
+      Buffer.from('a'.repeat(50)),
+      Buffer.from('bc'),
+      Buffer.from('d'.repeat(17)),
+    ]);
     for (let cut = 0; cut < block.byteLength; cut++) {
       const torn = block.subarray(0, cut);
       expect(validBlock(torn)).toBe(false);
@@ -68,10 +69,10 @@ describe('block codec', () => {
   });
 
   it('detects every single flipped byte', () => {
-    const block = encodeBlock(
-      { segmentId: 1, blockNo: 2, firstEntryId: 3 },
-      entries([Buffer.from('hello'), Buffer.from('world!'.repeat(5))]),
-    );
+    const block = encode({ segmentId: 1, blockNo: 2, firstEntryId: 3 }, [
+      Buffer.from('hello'),
+      Buffer.from('world!'.repeat(5)),
+    ]);
     for (let i = 0; i < block.byteLength; i++) {
       for (const mask of [0x01, 0x80, 0xff]) {
         const bad = Buffer.from(block);
@@ -86,12 +87,12 @@ describe('block codec', () => {
     expect(readBlockHeader(Buffer.alloc(BLOCK_HEADER_BYTES))).toMatchObject({ kind: 'empty' });
     expect(readBlockHeader(Buffer.alloc(10))).toMatchObject({ kind: 'empty' });
     expect(readBlockHeader(Buffer.from('WPB1 garbage'))).toMatchObject({ kind: 'invalid' });
-    const block = encodeBlock({ segmentId: 0, blockNo: 0, firstEntryId: 0 }, entries([Buffer.from('x')]));
+    const block = encode({ segmentId: 0, blockNo: 0, firstEntryId: 0 }, [Buffer.from('x')]);
     expect(readBlockHeader(block.subarray(0, 20))).toMatchObject({ kind: 'invalid' });
   });
 
   it('refuses to encode an empty block', () => {
-    expect(() => encodeBlock({ segmentId: 0, blockNo: 0, firstEntryId: 0 }, [])).toThrow(RangeError);
+    expect(() => encode({ segmentId: 0, blockNo: 0, firstEntryId: 0 }, [])).toThrow(RangeError);
   });
 
   it('recognises fence objects by size, magic and CRC, and never a block as one', () => {
@@ -101,9 +102,7 @@ describe('block codec', () => {
     const bad = Buffer.from(fence);
     bad[10] = bad[10]! ^ 1;
     expect(isFence(bad)).toBe(false);
-    expect(isFence(encodeBlock({ segmentId: 0, blockNo: 0, firstEntryId: 0 }, entries([Buffer.from('x')])))).toBe(
-      false,
-    );
+    expect(isFence(encode({ segmentId: 0, blockNo: 0, firstEntryId: 0 }, [Buffer.from('x')]))).toBe(false);
     expect(isHeader(readBlockHeader(fence))).toBe(false);
   });
 });

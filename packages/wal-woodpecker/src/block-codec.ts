@@ -45,16 +45,32 @@ export interface BlockHeader {
   readonly payloadLength: number;
 }
 
-/** An entry ready to go into a block: its bytes and their CRC32C (computed at append time). */
-export interface EncodedEntry {
-  readonly bytes: Uint8Array;
-  readonly crc: number;
+/** Where a block goes: its segment, number and first entry. */
+export interface BlockPosition {
+  readonly segmentId: number;
+  readonly blockNo: number;
+  readonly firstEntryId: number;
 }
 
-/** The CRC32C of `bytes` (native, `@node-rs/crc32`). */
-export function entryCrc(bytes: Uint8Array): number {
-  return crc32c(asBuffer(bytes));
+/**
+ * How the entries of a block are written: each straight into the block buffer, once (no per-entry
+ * buffer to copy from), by the entry codec or, in tests, from bytes.
+ */
+export interface RecordSource<E> {
+  /** The byte length of `entry`'s bytes, measured when it was accepted. */
+  entryBytes(entry: E): number;
+  /** Writes `entry`'s bytes at `offset` of `out` and returns where they end. */
+  writeEntry(out: Buffer, offset: number, entry: E): number;
 }
+
+/** Entries given as their bytes. */
+export const bytesRecords: RecordSource<Uint8Array> = {
+  entryBytes: (bytes) => bytes.byteLength,
+  writeEntry: (out, offset, bytes) => {
+    out.set(bytes, offset);
+    return offset + bytes.byteLength;
+  },
+};
 
 /** The size of a record holding `entryBytes` bytes. */
 export function recordBytes(entryBytes: number): number {
@@ -62,25 +78,36 @@ export function recordBytes(entryBytes: number): number {
 }
 
 /**
- * Encodes one block: header plus the records of `entries`, in one buffer.
- * @throws {RangeError} for an empty block or one whose payload does not fit a u32.
+ * Encodes one block: header plus the records of `entries`, each entry written in place and its CRC
+ * taken over the bytes as they stand in the block. Into `reuse` when it is given and large enough (the
+ * caller vouches nothing reads it any more), else into a new buffer.
+ * @throws {RangeError} for an empty block, one whose payload does not fit a u32, or an entry whose
+ *   bytes are not as long as `source` said (it changed since it was measured).
  */
-export function encodeBlock(
-  at: { segmentId: number; blockNo: number; firstEntryId: number },
-  entries: readonly EncodedEntry[],
+export function encodeBlock<E>(
+  at: BlockPosition,
+  entries: readonly E[],
+  source: RecordSource<E>,
+  reuse?: Buffer,
 ): Buffer {
   if (entries.length === 0) throw new RangeError('a block holds at least one entry');
   let payloadLength = 0;
-  for (const e of entries) payloadLength += RECORD_HEADER_BYTES + e.bytes.byteLength;
+  for (const e of entries) payloadLength += RECORD_HEADER_BYTES + source.entryBytes(e);
   if (payloadLength > 0xffff_ffff) throw new RangeError(`block payload of ${payloadLength} bytes exceeds 4 GiB`);
-  const out = Buffer.allocUnsafe(BLOCK_HEADER_BYTES + payloadLength);
+  const total = BLOCK_HEADER_BYTES + payloadLength;
+  const out = reuse !== undefined && reuse.byteLength >= total ? reuse.subarray(0, total) : Buffer.allocUnsafe(total);
   writeHeader(out, { ...at, entryCount: entries.length, payloadLength });
   let offset = BLOCK_HEADER_BYTES;
   for (const e of entries) {
-    out.writeUInt32LE(e.bytes.byteLength, offset);
-    out.writeUInt32LE(e.crc >>> 0, offset + 4);
-    out.set(e.bytes, offset + RECORD_HEADER_BYTES);
-    offset += RECORD_HEADER_BYTES + e.bytes.byteLength;
+    const start = offset + RECORD_HEADER_BYTES;
+    const length = source.entryBytes(e);
+    const end = source.writeEntry(out, start, e);
+    if (end !== start + length)
+      throw new RangeError(`an entry measured at ${length} bytes was written as ${end - start}`);
+    out.writeUInt32LE(length, offset);
+    // A plain view (no Buffer species lookup): the CRC binding takes any Uint8Array.
+    out.writeUInt32LE(crc32c(new Uint8Array(out.buffer, out.byteOffset + start, length)) >>> 0, offset + 4);
+    offset = end;
   }
   return out;
 }

@@ -18,84 +18,135 @@ import { idOf, woodpeckerMessageIds } from './message-ids.js';
  * Why not `encodeMessage` (the protobuf `Message`): readers decode every entry, and protobuf-es decodes
  * each property string in JavaScript; with ~10 properties per message that was half of a reader's CPU
  * (profiled on the WAL conformance workload). Here reading a string is one native `Buffer.toString`,
- * writing all of them one native call when they are ASCII (they almost always are: keys, base-36
- * numbers, base-64 headers), and the envelope is validated once, by `ImmutableMessage.fromEnvelope`.
+ * writing one is a byte loop when it is short ASCII (they almost always are: keys, base-36 numbers,
+ * base-64 headers), and the envelope is validated once, by `ImmutableMessage.fromEnvelope`.
  */
 export const ENTRY_FORMAT = 1;
 
 // eslint-disable-next-line no-control-regex -- the point is to test for ASCII.
 const NON_ASCII = /[^\u0000-\u007f]/;
+// Strings up to this length are checked and copied in a JavaScript loop: cheaper than a native call
+// each (a message has ~12 short property strings). Longer ones go through one native scan or write.
+const SHORT_STRING = 64;
 
 /**
- * Encodes a message as entry bytes.
+ * Checks that a message can be stored and returns the byte length of its entry. An append measures
+ * here and its entry is written once, straight into its block, when the block is cut
+ * ({@link writeEntry}): no per-entry buffer, no second copy. The message must not change in between
+ * (the writer keeps a `snapshot()`).
  * @throws {WalError} INVALID_ARGUMENT for a message that could be stored but never read back as an
  *   immutable message (no time tick or no last-confirmed id), or one too large for the format.
  */
-export function encodeEntry(message: MessageEnvelope, pchannel: string): Uint8Array {
+export function entryBytes(message: MessageEnvelope, pchannel: string): number {
   const props = message.properties;
-  const invalid = (why: string): WalError =>
-    new WalError(
-      WalErrorCode.INVALID_ARGUMENT,
-      `append on pchannel "${pchannel}": the message cannot be stored: ${why}`,
-    );
-  if (!props.has(PropertyKey.TimeTick)) throw invalid('it has no time tick (_tt)');
+  if (!props.has(PropertyKey.TimeTick)) throw unstorable(pchannel, 'it has no time tick (_tt)');
   if (!props.has(PropertyKey.LastConfirmed) && !props.has(PropertyKey.LastConfirmedSelf)) {
-    throw invalid('it has no last-confirmed id (_lc or _lcs)');
+    throw unstorable(pchannel, 'it has no last-confirmed id (_lc or _lcs)');
   }
   const count = props.size;
-  if (count > 0xffff) throw invalid(`${count} properties, at most 65535`);
-  let text = '';
-  for (const [key, value] of props) text += key + value;
-  const ascii = !NON_ASCII.test(text);
-  const tableEnd = 3 + 6 * count;
-  const out = take(tableEnd + (ascii ? text.length : 3 * text.length) + message.payload.byteLength);
-  out[0] = ENTRY_FORMAT;
-  out.writeUInt16LE(count, 1);
-  let at = 3;
-  let offset = tableEnd;
-  if (ascii) {
-    // Byte lengths are string lengths: one native write for every string at once.
-    for (const [key, value] of props) {
-      if (key.length > 0xffff) throw invalid(`property key of ${key.length} bytes`);
-      out.writeUInt16LE(key.length, at);
-      out.writeUInt32LE(value.length, at + 2);
-      at += 6;
-    }
-    offset += out.write(text, tableEnd, 'latin1');
-  } else {
-    for (const [key, value] of props) {
-      const keyLength = out.write(key, offset);
-      if (keyLength > 0xffff) throw invalid(`property key of ${keyLength} bytes`);
-      const valueLength = out.write(value, offset + keyLength);
-      out.writeUInt16LE(keyLength, at);
-      out.writeUInt32LE(valueLength, at + 2);
-      at += 6;
-      offset += keyLength + valueLength;
-    }
+  if (count > 0xffff) throw unstorable(pchannel, `${count} properties, at most 65535`);
+  let text = 0;
+  for (const [key, value] of props) {
+    if (!isAscii(key) || !isAscii(value)) return utf8EntryBytes(message, pchannel);
+    if (key.length > 0xffff) throw unstorable(pchannel, `property key of ${key.length} bytes`);
+    text += key.length + value.length;
   }
-  out.set(message.payload, offset);
-  return commit(out, offset + message.payload.byteLength);
+  return 3 + 6 * count + text + message.payload.byteLength;
 }
 
-// Entries are carved out of 1 MiB slabs: one allocation per thousand small entries instead of one
-// each. An entry's bytes are dropped once copied into its block, so a slab lives about as long as
-// the blocks it fed.
-const SLAB_BYTES = 1024 * 1024;
-let slab = Buffer.allocUnsafe(SLAB_BYTES);
-let slabUsed = 0;
-
-function take(bound: number): Buffer {
-  if (bound > SLAB_BYTES / 4) return Buffer.allocUnsafe(bound);
-  if (slabUsed + bound > SLAB_BYTES) {
-    slab = Buffer.allocUnsafe(SLAB_BYTES);
-    slabUsed = 0;
+function utf8EntryBytes(message: MessageEnvelope, pchannel: string): number {
+  let text = 0;
+  for (const [key, value] of message.properties) {
+    const keyLength = Buffer.byteLength(key, 'utf8');
+    if (keyLength > 0xffff) throw unstorable(pchannel, `property key of ${keyLength} bytes`);
+    text += keyLength + Buffer.byteLength(value, 'utf8');
   }
-  return slab.subarray(slabUsed);
+  return 3 + 6 * message.properties.size + text + message.payload.byteLength;
 }
 
-function commit(out: Buffer, length: number): Uint8Array {
-  if (out.buffer === slab.buffer && out.byteOffset === slab.byteOffset + slabUsed) slabUsed += (length + 7) & ~7;
-  return out.subarray(0, length);
+function unstorable(pchannel: string, why: string): WalError {
+  return new WalError(
+    WalErrorCode.INVALID_ARGUMENT,
+    `append on pchannel "${pchannel}": the message cannot be stored: ${why}`,
+  );
+}
+
+function isAscii(s: string): boolean {
+  if (s.length > SHORT_STRING) return !NON_ASCII.test(s);
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * Writes the entry of a message {@link entryBytes} accepted at `offset` of `out` and returns where it
+ * ends (`offset + entryBytes(message)`); `out` must have room for it.
+ */
+export function writeEntry(out: Buffer, offset: number, message: MessageEnvelope): number {
+  const props = message.properties;
+  const count = props.size;
+  out[offset] = ENTRY_FORMAT;
+  writeU16(out, offset + 1, count);
+  let at = offset + 3;
+  let end = at + 6 * count;
+  for (const [key, value] of props) {
+    const keyEnd = writeAscii(out, end, key);
+    const valueEnd = keyEnd < 0 ? -1 : writeAscii(out, keyEnd, value);
+    // Rare (entryBytes measured UTF-8 lengths): start over, every string through the UTF-8 encoder.
+    if (valueEnd < 0) return writeUtf8Entry(out, offset, message);
+    writeU16(out, at, keyEnd - end);
+    writeU32(out, at + 2, valueEnd - keyEnd);
+    at += 6;
+    end = valueEnd;
+  }
+  out.set(message.payload, end);
+  return end + message.payload.byteLength;
+}
+
+/** Writes an ASCII string as bytes at `at` and returns where it ends; -1 (bytes undefined) for other text. */
+function writeAscii(out: Buffer, at: number, s: string): number {
+  if (s.length > SHORT_STRING) return NON_ASCII.test(s) ? -1 : at + out.write(s, at, 'latin1');
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    out[at + i] = c;
+  }
+  return at + s.length;
+}
+
+function writeUtf8Entry(out: Buffer, offset: number, message: MessageEnvelope): number {
+  let at = offset + 3;
+  let end = at + 6 * message.properties.size;
+  for (const [key, value] of message.properties) {
+    const keyLength = out.write(key, end, 'utf8');
+    const valueLength = out.write(value, end + keyLength, 'utf8');
+    writeU16(out, at, keyLength);
+    writeU32(out, at + 2, valueLength);
+    at += 6;
+    end += keyLength + valueLength;
+  }
+  out.set(message.payload, end);
+  return end + message.payload.byteLength;
+}
+
+// Byte stores instead of Buffer#writeUInt*: no range checks and no call per field (values are in range
+// by construction: a count ≤ 65535, lengths of strings).
+function writeU16(out: Buffer, at: number, value: number): void {
+  out[at] = value;
+  out[at + 1] = value >>> 8;
+}
+
+function writeU32(out: Buffer, at: number, value: number): void {
+  out[at] = value;
+  out[at + 1] = value >>> 8;
+  out[at + 2] = value >>> 16;
+  out[at + 3] = value >>> 24;
+}
+
+/** The entry bytes of a message, in a buffer of their own (tests, tools; the writer writes into blocks). */
+export function encodeEntry(message: MessageEnvelope, pchannel: string): Buffer {
+  const out = Buffer.allocUnsafe(entryBytes(message, pchannel));
+  writeEntry(out, 0, message);
+  return out;
 }
 
 /**

@@ -1,10 +1,14 @@
-import type { MessageId } from '@streamsvc/message';
+import type { MessageEnvelope, MessageId } from '@streamsvc/message';
 
 /** One append on its way into a block. */
 export interface PendingEntry {
-  /** The entry bytes; dropped once copied into a block, so only blocks hold memory in flight. */
-  bytes: Uint8Array | undefined;
-  readonly crc: number;
+  /**
+   * The message, as a snapshot the caller's later changes do not reach; its entry is written straight
+   * into the block when the block is cut, and the reference dropped then.
+   */
+  message: MessageEnvelope | undefined;
+  /** The byte length of its entry (`entryBytes`). */
+  readonly entryBytes: number;
   /** Record bytes, as taken from the in-flight budget. */
   readonly size: number;
   /** `queued`: not in a block yet (an abort still means "not written"); `cut`: in a block being written; `done`: settled. */
@@ -19,7 +23,7 @@ export interface PendingEntry {
 export function failEntry(entry: PendingEntry, error: unknown): void {
   if (entry.state === 'done') return;
   entry.state = 'done';
-  entry.bytes = undefined;
+  entry.message = undefined;
   entry.detach?.();
   entry.reject(error);
 }

@@ -3,10 +3,10 @@ import type { Clock, Logger } from '@streamsvc/common';
 import type { MessageEnvelope, MessageId } from '@streamsvc/message';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 
-import { encodeBlock, entryCrc, recordBytes } from './block-codec.js';
-import type { EncodedEntry } from './block-codec.js';
+import { encodeBlock, recordBytes } from './block-codec.js';
+import type { RecordSource } from './block-codec.js';
 import type { WoodpeckerSettings } from './config.js';
-import { encodeEntry } from './entry-codec.js';
+import { entryBytes, writeEntry } from './entry-codec.js';
 import { EntryQueue, failEntry, resolveEntry } from './entry-queue.js';
 import type { PendingEntry } from './entry-queue.js';
 import { fencedError } from './errors.js';
@@ -35,6 +35,12 @@ export interface WriterInit {
 }
 
 type Phase = 'open' | 'rolling' | 'repairing' | 'resolving' | 'fenced' | 'broken';
+
+// Entries are measured at append and written once, straight into their block, when it is cut.
+const pendingRecords: RecordSource<PendingEntry> = {
+  entryBytes: (entry) => entry.entryBytes,
+  writeEntry: (out, offset, entry) => writeEntry(out, offset, entry.message!),
+};
 
 /**
  * The single writer of one log under one claim: batches appends into blocks (group commit), writes
@@ -99,7 +105,8 @@ export class LogWriter {
   }
 
   /**
-   * Appends one message; resolves with its id once its block and every earlier one are durable.
+   * Appends one message; resolves with its id once its block and every earlier one are durable. The
+   * message is kept until its block is cut: pass one that does not change (a `snapshot()`).
    * @throws {WalError} CLOSED; FENCED; INVALID_ARGUMENT (unstorable message or larger than the in-flight
    *   cap); UNAVAILABLE (no in-flight room in time, or the storage failed before the entry was written).
    * Abort: before the entry is in a block, rejects with the reason and nothing is written; after, with
@@ -113,31 +120,43 @@ export class LogWriter {
       if (this.#closing) throw WalError.closed(`append on pchannel "${pchannel}"`);
       if (signal?.aborted) throw abortReason(signal);
       if (this.#fenceError !== undefined) throw this.#fenceError;
-      const bytes = encodeEntry(message, pchannel);
-      const size = recordBytes(bytes.byteLength);
+      const length = entryBytes(message, pchannel);
+      const size = recordBytes(length);
       if (size > settings.maxInFlightBytes) {
         throw new WalError(
           WalErrorCode.INVALID_ARGUMENT,
           `append on pchannel "${pchannel}": an entry of ${size} bytes exceeds maxInFlightBytes (${settings.maxInFlightBytes})`,
         );
       }
-      if (this.#budget.tryAcquire(size)) return this.#enqueue(bytes, size, signal);
+      if (this.#budget.tryAcquire(size)) return this.#enqueue(message, length, size, signal);
       return this.#budget.acquire(size, `append on pchannel "${pchannel}"`, signal).then(() => {
         if (this.#closing || this.#fenceError !== undefined) {
           this.#budget.release(size);
           throw this.#fenceError ?? WalError.closed(`append on pchannel "${pchannel}"`);
         }
-        return this.#enqueue(bytes, size, signal);
+        return this.#enqueue(message, length, size, signal);
       });
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  #enqueue(bytes: Uint8Array, size: number, signal: AbortSignal | undefined): Promise<MessageId> {
-    const crc = entryCrc(bytes);
+  #enqueue(
+    message: MessageEnvelope,
+    length: number,
+    size: number,
+    signal: AbortSignal | undefined,
+  ): Promise<MessageId> {
     return new Promise<MessageId>((resolve, reject) => {
-      const entry: PendingEntry = { bytes, crc, size, state: 'queued', resolve, reject, detach: undefined };
+      const entry: PendingEntry = {
+        message,
+        entryBytes: length,
+        size,
+        state: 'queued',
+        resolve,
+        reject,
+        detach: undefined,
+      };
       if (signal !== undefined) {
         const onAbort = (): void => this.#abort(entry, signal);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -247,11 +266,11 @@ export class LogWriter {
     if (entries.length === 0) return;
     const blockNo = segment.nextBlockNo;
     const firstEntryId = segment.nextEntryId;
-    const buf = encodeBlock({ segmentId: segment.meta.segmentId, blockNo, firstEntryId }, entries as EncodedEntry[]);
+    const buf = encodeBlock({ segmentId: segment.meta.segmentId, blockNo, firstEntryId }, entries, pendingRecords);
     let budgetBytes = 0;
     for (const e of entries) {
       budgetBytes += e.size;
-      e.bytes = undefined;
+      e.message = undefined;
     }
     segment.nextBlockNo++;
     segment.nextEntryId += entries.length;

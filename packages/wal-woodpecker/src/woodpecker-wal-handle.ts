@@ -58,7 +58,9 @@ export class WoodpeckerWalHandle implements BackendWal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return writer.append(message, call?.signal);
+    // A snapshot, not a copy: the entry is written when its block is cut, and later changes to the
+    // caller's message must not reach the log (they copy the properties first).
+    return writer.append(message.snapshot(), call?.signal);
   }
 
   /**
