@@ -34,6 +34,8 @@ class FakeSink implements BlockSink {
   readonly describe = 'fake';
   readonly pending: PendingWrite[] = [];
   readonly written = new Map<number, Buffer>();
+  /** The `chained` flag of every write, in order. */
+  readonly chained: boolean[] = [];
   finished: SegmentEnd | undefined;
   closed = false;
   /** What `repair` answers: by default exactly what was acknowledged. */
@@ -44,7 +46,8 @@ class FakeSink implements BlockSink {
     readonly auto: boolean,
   ) {}
 
-  writeBlock(blockNo: number, block: Buffer): Promise<BlockWriteOutcome> {
+  writeBlock(blockNo: number, block: Buffer, chained: boolean): Promise<BlockWriteOutcome> {
+    this.chained.push(chained);
     return new Promise((resolve, reject) => {
       const write: PendingWrite = {
         blockNo,
@@ -173,6 +176,23 @@ describe('LogWriter', () => {
     sink(0).pending[0]!.complete();
     expect(ids(await Promise.all(results))).toEqual(['v1:0:0', 'v1:0:1', 'v1:0:2', 'v1:0:3']);
     expect(settled.map((s) => s.split(':')[0])).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('marks a block chained only when it is cut in the run that settled the previous one durable', async () => {
+    const { writer, sink } = await setup({ maxBlockEntries: 1, maxParallelUploads: 1 }, false);
+    const { results } = track(writer, 2);
+    await tick();
+    expect(sink(0).chained).toEqual([false]);
+    sink(0).pending[0]!.complete();
+    await tick();
+    expect(sink(0).chained).toEqual([false, true]);
+    sink(0).pending[1]!.complete();
+    await Promise.all(results);
+    const later = writer.append(message(), undefined);
+    await tick();
+    expect(sink(0).chained).toEqual([false, true, false]); // an idle writer's next block checks afresh
+    sink(0).pending[2]!.complete();
+    await later;
   });
 
   it('batches what arrives within the flush interval into one block, uploaded when the interval ends', async () => {

@@ -69,6 +69,8 @@ export class LogWriter {
   #due = false;
   readonly #timer: FlushTimer;
   #pumpQueued = false;
+  /** The sink whose write just resolved durable, while its settlement runs (see BlockSink.writeBlock). */
+  #checkedSink: BlockSink | undefined;
   #transition: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
 
@@ -285,7 +287,9 @@ export class LogWriter {
       outcome: undefined,
     };
     this.#inflight.push(block);
-    segment.sink.writeBlock(blockNo, buf).then(
+    const chained = this.#checkedSink === segment.sink;
+    this.#checkedSink = undefined;
+    segment.sink.writeBlock(blockNo, buf, chained).then(
       (outcome) => this.#settle(block, outcome),
       (error: unknown) => this.#settle(block, { failed: error }),
     );
@@ -300,6 +304,9 @@ export class LogWriter {
       if (head.outcome === 'durable') {
         this.#inflight.shift();
         this.#ack(head);
+        // Still the synchronous run of the sink's check after this write (a promise reaction, no I/O
+        // since): the block the pump below cuts next on this sink may count on that check.
+        if (head === block) this.#checkedSink = head.segment.sink;
         continue;
       }
       if (head.outcome === 'fenced-after-write') {
@@ -316,6 +323,7 @@ export class LogWriter {
       this.#timer.disarm();
     }
     this.#pump();
+    this.#checkedSink = undefined;
   }
 
   #ack(block: CutBlock): void {
