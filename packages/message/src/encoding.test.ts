@@ -1,3 +1,4 @@
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import {
   expectMessageError,
@@ -12,6 +13,7 @@ import {
   decodeImmutableMessage,
   decodeMessage,
   encodeImmutableMessage,
+  encodeImmutableMessageInto,
   encodeMessage,
 } from './encoding.js';
 import { ImmutableMessage as ImmutableMessagePb, Message as MessagePb } from './gen/streamsvc/message/v1/envelope.js';
@@ -157,6 +159,16 @@ describe('encodeMessage / decodeMessage', () => {
 });
 
 describe('encodeImmutableMessage / decodeImmutableMessage', () => {
+  it('writes the same bytes into a writer with encodeImmutableMessageInto', () => {
+    const stored = insertMessage().withTimeTick(9n).withLastConfirmedSelf().intoImmutable(memoryIds.of(1n));
+    const writer = new BinaryWriter();
+    writer.uint32(7); // something before it, as in an enclosing message
+    encodeImmutableMessageInto(stored, writer);
+    const bytes = writer.finish();
+    expect(bytes[0]).toBe(7);
+    expect(Buffer.from(bytes.subarray(1)).equals(Buffer.from(encodeImmutableMessage(stored)))).toBe(true);
+  });
+
   it('round-trips a stored message with its id and wal name', () => {
     const msg = insertMessage()
       .withTimeTick(9n)

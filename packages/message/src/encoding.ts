@@ -1,3 +1,5 @@
+import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+
 import { BroadcastMutableMessage } from './broadcast-message.js';
 import { ImmutableMessage as ImmutableMessagePb, Message as MessagePb } from './gen/streamsvc/message/v1/envelope.js';
 import { ImmutableMessage } from './immutable-message.js';
@@ -47,12 +49,27 @@ export function decodeBroadcastMessage(bytes: Uint8Array): BroadcastMutableMessa
 
 /** Encodes a stored message with its id and WAL name as `streamsvc.message.v1.ImmutableMessage` bytes. */
 export function encodeImmutableMessage(message: ImmutableMessage): Uint8Array {
-  return encodeWithSharedWriter(ImmutableMessagePb.encode, {
+  return encodeWithSharedWriter(ImmutableMessagePb.encode, immutableFields(message));
+}
+
+/**
+ * Writes a stored message's `streamsvc.message.v1.ImmutableMessage` fields into `writer`, without a
+ * length prefix: what {@link encodeImmutableMessage} returns, for a caller that embeds the message in
+ * a larger protobuf message (wrap it in `fork()`/`join()`) and so saves encoding it to bytes of its
+ * own first and then copying them.
+ */
+export function encodeImmutableMessageInto(message: ImmutableMessage, writer: BinaryWriter): void {
+  ImmutableMessagePb.encode(immutableFields(message), writer);
+}
+
+function immutableFields(message: ImmutableMessage): ImmutableMessagePb {
+  return {
     messageId: message.id.toString(),
     walName: message.id.walName,
     payload: asBuffer(message.payload),
+    // The generated encoder only iterates the properties, so the message's own map is passed as is.
     properties: message.properties as Map<string, string>,
-  });
+  };
 }
 
 /**

@@ -35,6 +35,7 @@ export {
   decodeMessage,
   decodeBroadcastMessage,
   encodeImmutableMessage,
+  encodeImmutableMessageInto,
   decodeImmutableMessage,
 } from './encoding.js';
 export { counterMessageIdCodec } from './counter-message-id.js';
