@@ -42,6 +42,8 @@ export {
   TxnParts,
   WalStatus,
 } from './gen/streamsvc/streaming/v1/node.js';
+export { ConsumeBatch } from './consume-batch.js';
+export type { ConsumeBatchItem, StoredMessageEncoder } from './consume-batch.js';
 export {
   decodeConsumeResponse,
   decodeProduceRequest,

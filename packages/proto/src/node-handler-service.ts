@@ -13,6 +13,7 @@ import {
   ProduceResponse,
   StreamingNodeHandlerServiceService as GeneratedService,
 } from './gen/streamsvc/streaming/v1/node.js';
+import { ConsumeBatch } from './consume-batch.js';
 import type {
   ConsumedMessage,
   ConsumedMessages,
@@ -82,6 +83,10 @@ function encodeShared<V>(encode: (value: V, writer: BinaryWriter) => BinaryWrite
   }
   if (bytes.byteLength > MAX_KEPT_WRITER_BYTES) writer = new ReusableWriter();
   return bytes;
+}
+
+function writeBatch(batch: ConsumeBatch, writer: BinaryWriter): BinaryWriter {
+  return batch.writeTo(writer);
 }
 
 /** A view of `bytes` as a Buffer (the generated types want Buffers); no copy. */
@@ -201,7 +206,8 @@ function decodeTxnParts(reader: BinaryReader, length: number): TxnParts {
  * The `StreamingNodeHandlerService` definition for grpc-js servers and clients: the generated one with
  * the decoders of produce requests and consume responses replaced by {@link decodeProduceRequest} and
  * {@link decodeConsumeResponse}, and copy-saving encoders. Its
- * response serializers return views of a shared buffer: only a grpc-js server may call them.
+ * response serializers return views of a shared buffer: only a grpc-js server may call them. A consume
+ * stream may also be written a {@link ConsumeBatch}, whose messages are encoded into the response.
  */
 export const StreamingNodeHandlerServiceService = {
   produce: {
@@ -213,7 +219,10 @@ export const StreamingNodeHandlerServiceService = {
   consume: {
     ...GeneratedService.consume,
     requestSerialize: (value: ConsumeRequest): Buffer => encodeShared(ConsumeRequest.encode, value, true),
-    responseSerialize: (value: ConsumeResponse): Buffer => encodeShared(ConsumeResponse.encode, value, false),
+    responseSerialize: (value: ConsumeResponse | ConsumeBatch): Buffer =>
+      value instanceof ConsumeBatch
+        ? encodeShared(writeBatch, value, false)
+        : encodeShared(ConsumeResponse.encode, value, false),
     responseDeserialize: (value: Buffer): ConsumeResponse => decodeConsumeResponse(value),
   },
 } as const satisfies typeof GeneratedService;
