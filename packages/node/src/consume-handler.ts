@@ -1,8 +1,15 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '@streamsvc/common';
-import { encodeImmutableMessage, isMessageType, MessageError, MessageType, StreamingError } from '@streamsvc/message';
-import type { AnyImmutableMessage, MessageIdCodec } from '@streamsvc/message';
-import type { ConsumedMessage, ConsumeRequest, ConsumeResponse, CreateConsumerRequest } from '@streamsvc/proto';
+import {
+  encodeImmutableMessageInto,
+  isMessageType,
+  MessageError,
+  MessageType,
+  StreamingError,
+} from '@streamsvc/message';
+import type { AnyImmutableMessage, ImmutableMessage, MessageIdCodec } from '@streamsvc/message';
+import { ConsumeBatch } from '@streamsvc/proto';
+import type { ConsumeBatchItem, ConsumeRequest, ConsumeResponse, CreateConsumerRequest } from '@streamsvc/proto';
 import type { DeliverFilter, DeliverPolicy, WalScanner } from '@streamsvc/wal-core';
 
 import type { WalManager } from './wal-manager.js';
@@ -27,15 +34,21 @@ let consumerIds = 0;
  * when it drains, so a client that stops reading costs a bounded amount of memory and never holds up
  * other consumers or producers.
  */
+/**
+ * A consume stream as the handler writes it: batches of messages go out as {@link ConsumeBatch}es,
+ * encoded straight into the response by the node's handler service.
+ */
+export type ConsumeCall = ServerDuplexStream<ConsumeRequest, ConsumeResponse | ConsumeBatch>;
+
 export class ConsumeHandler {
-  readonly #call: ServerDuplexStream<ConsumeRequest, ConsumeResponse>;
+  readonly #call: ConsumeCall;
   readonly #o: ConsumeHandlerOptions;
   readonly #log: Logger;
   #scanner: WalScanner | undefined;
   #closing = false;
   #drain: (() => void) | undefined;
 
-  constructor(call: ServerDuplexStream<ConsumeRequest, ConsumeResponse>, options: ConsumeHandlerOptions) {
+  constructor(call: ConsumeCall, options: ConsumeHandlerOptions) {
     this.#call = call;
     this.#o = options;
     this.#log = options.logger.child({ component: 'consume', consumer: ++consumerIds });
@@ -98,9 +111,9 @@ export class ConsumeHandler {
       for (;;) {
         const batch = await scanner.nextBatch(this.#o.batchSize);
         if (batch.length === 0) break;
-        const messages = batch.filter((m) => includeTimeTicks || m.type !== MessageType.TimeTick).map(toWire);
-        if (messages.length === 0) continue;
-        if (!this.#write({ response: { $case: 'messages', messages: { messages } } })) {
+        const items = batch.filter((m) => includeTimeTicks || m.type !== MessageType.TimeTick).map(toItem);
+        if (items.length === 0) continue;
+        if (!this.#write(ConsumeBatch.of(items, encodeImmutableMessageInto))) {
           // The client is not reading fast enough: wait for the stream to drain before reading more.
           await new Promise<void>((resolve) => (this.#drain = resolve));
           this.#drain = undefined;
@@ -125,7 +138,7 @@ export class ConsumeHandler {
   }
 
   /** Writes a response; false when the stream's buffer is full (wait for 'drain'). */
-  #write(response: ConsumeResponse): boolean {
+  #write(response: ConsumeResponse | ConsumeBatch): boolean {
     if (this.#call.cancelled || this.#call.destroyed || this.#call.writableEnded) return true;
     return this.#call.write(response);
   }
@@ -171,20 +184,7 @@ function filtersOf(create: CreateConsumerRequest): DeliverFilter[] {
   });
 }
 
-function toWire(m: AnyImmutableMessage): ConsumedMessage {
-  if (m.type === MessageType.Txn) {
-    return {
-      message: {
-        $case: 'txn',
-        txn: { begin: encode(m.begin), body: m.body.map(encode), commit: encode(m.commit) },
-      },
-    };
-  }
-  return { message: { $case: 'single', single: encode(m) } };
-}
-
-/** The generated types want a Buffer: a view over the same bytes, no copy. */
-function encode(m: Parameters<typeof encodeImmutableMessage>[0]): Buffer {
-  const bytes = encodeImmutableMessage(m);
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function toItem(m: AnyImmutableMessage): ConsumeBatchItem<ImmutableMessage> {
+  if (m.type === MessageType.Txn) return { txn: { begin: m.begin, body: m.body, commit: m.commit } };
+  return { single: m };
 }

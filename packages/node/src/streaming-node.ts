@@ -9,9 +9,10 @@ import {
   StreamingNodeHandlerServiceService,
   StreamingNodeManagerServiceService,
 } from '@streamsvc/proto';
-import type { ConsumeRequest, ConsumeResponse, NodeInfo, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
+import type { NodeInfo, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
 
 import { ConsumeHandler } from './consume-handler.js';
+import type { ConsumeCall } from './consume-handler.js';
 import { healthService } from './health-service.js';
 import { managerService } from './manager-service.js';
 import { ProduceHandler } from './produce-handler.js';
@@ -65,7 +66,8 @@ export class StreamingNode {
         this.#producers.add(handler);
         call.on('close', () => this.#producers.delete(handler));
       },
-      consume: (call: ServerDuplexStream<ConsumeRequest, ConsumeResponse>) => {
+      // Written with ConsumeBatches, which the service's consume serializer encodes.
+      consume: (call: ConsumeCall) => {
         const handler = new ConsumeHandler(call, {
           manager: this.#o.manager,
           walName: this.#o.walName,
