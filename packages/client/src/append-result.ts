@@ -27,17 +27,39 @@ export interface AppendResult {
  */
 export function appendResultFromWire(r: AppendResultPb, codec: MessageIdCodec): AppendResult {
   try {
-    const result: AppendResult = {
-      id: codec.parse(r.messageId),
+    const id = codec.parse(r.messageId);
+    const lastConfirmed = parseLastConfirmed(r.lastConfirmed, codec);
+    if (r.txn === undefined) return { id, timeTick: r.timeTick, lastConfirmed };
+    return {
+      id,
       timeTick: r.timeTick,
-      lastConfirmed: codec.parse(r.lastConfirmed),
-      ...(r.txn === undefined ? {} : { txnContext: { txnId: r.txn.txnId, keepaliveMs: r.txn.keepaliveMs } }),
+      lastConfirmed,
+      txnContext: { txnId: r.txn.txnId, keepaliveMs: r.txn.keepaliveMs },
     };
-    return result;
   } catch (cause) {
     throw new StreamingError('UNKNOWN', `the server returned an unparsable append result for wal ${codec.walName}`, {
       cause,
       retriable: false,
     });
   }
+}
+
+/** The last last-confirmed id parsed: a WAL answers many appends in a row with the same one. */
+let lastParsed: {
+  readonly codec: MessageIdCodec | undefined;
+  readonly text: string;
+  readonly id: MessageId | undefined;
+} = {
+  codec: undefined,
+  text: '',
+  id: undefined,
+};
+
+/** Parses a last-confirmed id, reusing the previous id object when the text and codec are the same (ids never change). */
+function parseLastConfirmed(text: string, codec: MessageIdCodec): MessageId {
+  const last = lastParsed;
+  if (last.id !== undefined && last.codec === codec && last.text === text) return last.id;
+  const id = codec.parse(text);
+  lastParsed = { codec, text, id };
+  return id;
 }
