@@ -206,9 +206,11 @@ class LocalBlockSink implements BlockSink {
   async writeBlock(_blockNo: number, block: Buffer, chained: boolean): Promise<BlockWriteOutcome> {
     // A synchronous stat (~0.5 µs, cheaper than a thread-pool round trip) keeps a fenced writer from even
     // writing its next block. A chained block skips it: the check that ended the previous write ran in
-    // this same synchronous run, with no I/O in between — a fence that appeared since raced it exactly as
-    // one appearing between a check here and the write landing (a thread-pool hop later) would, and the
-    // check after the write catches both. Under load that halves the stats per block.
+    // this same turn of the event loop, with no I/O callback since — a fence that appeared since raced it
+    // exactly as one appearing between a check here and the write landing (a thread-pool hop later) would,
+    // and the check after the write catches both. And an append made after a new writer's open returned
+    // reaches this process by I/O, so it is cut in a later turn and checked here. Under load that halves
+    // the stats per block.
     // The file is O_DSYNC: the write returns once durable.
     if (!chained && existsSync(this.#paths.fence)) {
       throw fencedError(this.#pchannel, this.#term, `segment ${this.#segmentId} was fenced by a newer writer`);

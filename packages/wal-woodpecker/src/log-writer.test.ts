@@ -178,7 +178,7 @@ describe('LogWriter', () => {
     expect(settled.map((s) => s.split(':')[0])).toEqual(['0', '1', '2', '3']);
   });
 
-  it('marks a block chained only when it is cut in the run that settled the previous one durable', async () => {
+  it('marks a block chained only when it is cut in the event-loop turn that settled the previous one durable', async () => {
     const { writer, sink } = await setup({ maxBlockEntries: 1, maxParallelUploads: 1 }, false);
     const { results } = track(writer, 2);
     await tick();
@@ -186,12 +186,18 @@ describe('LogWriter', () => {
     sink(0).pending[0]!.complete();
     await tick();
     expect(sink(0).chained).toEqual([false, true]);
+    // An append that an acknowledgement lets in, in the same turn, is chained too.
+    const next = results[1]!.then(() => writer.append(message(), undefined));
     sink(0).pending[1]!.complete();
-    await Promise.all(results);
+    await tick();
+    expect(sink(0).chained).toEqual([false, true, true]);
+    sink(0).pending[2]!.complete();
+    await next;
+    await tick();
     const later = writer.append(message(), undefined);
     await tick();
-    expect(sink(0).chained).toEqual([false, true, false]); // an idle writer's next block checks afresh
-    sink(0).pending[2]!.complete();
+    expect(sink(0).chained).toEqual([false, true, true, false]); // a later turn checks afresh
+    sink(0).pending[3]!.complete();
     await later;
   });
 

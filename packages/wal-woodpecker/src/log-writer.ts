@@ -69,8 +69,18 @@ export class LogWriter {
   #due = false;
   readonly #timer: FlushTimer;
   #pumpQueued = false;
-  /** The sink whose write just resolved durable, while its settlement runs (see BlockSink.writeBlock). */
+  /**
+   * The sink whose write resolved durable in this turn of the event loop (see BlockSink.writeBlock's
+   * `chained`): until the turn's microtasks are done, no I/O callback or timer has run since its check.
+   */
   #checkedSink: BlockSink | undefined;
+  #turnEndQueued = false;
+  // Bound once: a nextTick callback queued from a microtask runs only after the microtask queue drained,
+  // before any I/O callback or timer — the end of the turn.
+  readonly #endTurn = (): void => {
+    this.#checkedSink = undefined;
+    this.#turnEndQueued = false;
+  };
   #transition: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
 
@@ -304,9 +314,10 @@ export class LogWriter {
       if (head.outcome === 'durable') {
         this.#inflight.shift();
         this.#ack(head);
-        // Still the synchronous run of the sink's check after this write (a promise reaction, no I/O
-        // since): the block the pump below cuts next on this sink may count on that check.
-        if (head === block) this.#checkedSink = head.segment.sink;
+        // Its sink checked for a fence after this write, in this turn (this is a promise reaction of it):
+        // the next block cut on that sink before the turn ends — by the pump below, or by appends the
+        // acknowledgements let in — may count on that check.
+        if (head === block) this.#checkedInThisTurn(head.segment.sink);
         continue;
       }
       if (head.outcome === 'fenced-after-write') {
@@ -323,7 +334,13 @@ export class LogWriter {
       this.#timer.disarm();
     }
     this.#pump();
-    this.#checkedSink = undefined;
+  }
+
+  #checkedInThisTurn(sink: BlockSink): void {
+    this.#checkedSink = sink;
+    if (this.#turnEndQueued) return;
+    this.#turnEndQueued = true;
+    process.nextTick(this.#endTurn);
   }
 
   #ack(block: CutBlock): void {

@@ -49,9 +49,9 @@ export interface BlockSink {
   /**
    * Writes one encoded block durably (fdatasync / PUT). Calls are issued in block order, at most
    * `parallelWrites` at a time.
-   * @param chained true when the writer cut this block in the same synchronous run (no I/O callback or
-   *   timer in between) in which this sink's previous write resolved `durable`: a local sink lets the
-   *   fence check that write ended with stand for the check before this one.
+   * @param chained true when the writer cut this block in the same turn of the event loop (no I/O
+   *   callback or timer in between, only microtasks) in which this sink's previous write resolved
+   *   `durable`: a local sink lets the fence check that write ended with stand for the check before this one.
    * @throws {WalError} FENCED when the segment was fenced before the block became durable (the block is
    *   not part of the log); UNAVAILABLE (after retries) or others when the outcome is unknown.
    */
