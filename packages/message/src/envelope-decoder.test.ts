@@ -58,7 +58,7 @@ describe('decodeMessageEnvelope', () => {
     );
   });
 
-  it('gives system keys and a repeated vchannel as the same string objects', () => {
+  it('decodes system keys and values it reuses the strings of (vchannel, type, version) correctly', () => {
     const a = decodeMessageEnvelope(encodeMessage(data)).properties;
     const b = decodeMessageEnvelope(encodeMessage(data)).properties;
     expect([...a.keys()].filter((k) => k.startsWith('_'))).toEqual([
@@ -69,6 +69,12 @@ describe('decodeMessageEnvelope', () => {
     ]);
     expect(a.get(PropertyKey.VChannel)).toBe('by-dev-dml_0_449v0');
     expect(b.get(PropertyKey.VChannel)).toBe(a.get(PropertyKey.VChannel));
+    expect(a.get(PropertyKey.MessageType)).toBe('100');
+    const other = decodeMessageEnvelope(
+      encodeMessage(MessageBuilder.data(new Uint8Array(1)).vchannel('by-dev-dml_1_449v0').build()),
+    ).properties;
+    expect(other.get(PropertyKey.VChannel)).toBe('by-dev-dml_1_449v0'); // a new vchannel is a new string
+    expect(decodeMessageEnvelope(encodeMessage(data)).properties.get(PropertyKey.VChannel)).toBe('by-dev-dml_0_449v0');
     expect(a.get('ünï')).toBe('cödé');
   });
 

@@ -7,8 +7,9 @@ import { PropertyKey } from './property-keys.js';
 // message that nobody keeps: a reader and its DataView, the base message with an empty Buffer and Map,
 // an object per map entry, a depth counter property on the reader (a hidden-class change), and then
 // `fromEnvelope`'s copy of the map. Here the bytes are walked once into the one map the message keeps.
-// Keys of system properties come out as the interned `PropertyKey` strings and a vchannel equal to the
-// previous one as the previous string, so downstream map lookups by them hash nothing new.
+// Keys of system properties come out as the interned `PropertyKey` strings, and a vchannel, type or
+// version equal to the previous one as the previous string, so downstream map lookups by them hash
+// nothing new.
 //
 // It accepts and rejects what the generated decoder does (a property test compares them on arbitrary
 // bytes): unknown fields are skipped, the last payload and the last value of a key win, and truncated
@@ -31,8 +32,17 @@ const ASCII_MAX = 32;
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const SYSTEM_KEYS: readonly string[] = Object.values(PropertyKey);
 
-/** The last `_vc` value and its bytes: a produce request's messages mostly share one vchannel. */
-let lastVChannel = { bytes: new Uint8Array(0), text: '' };
+/** The last value of a property and its bytes, for values that repeat from message to message. */
+interface LastValue {
+  bytes: Uint8Array;
+  text: string;
+}
+
+// A produce request's messages mostly share one vchannel, and every message has the same version
+// and few types; their strings are reused, so Map lookups by them (`_t` → type) hash nothing new.
+const lastVChannel: LastValue = { bytes: new Uint8Array(0), text: '' };
+const lastType: LastValue = { bytes: new Uint8Array(0), text: '' };
+const lastVersion: LastValue = { bytes: new Uint8Array(0), text: '' };
 
 /**
  * Decodes `streamsvc.message.v1.Message` bytes. The payload is copied out of `bytes`, so the result
@@ -66,13 +76,20 @@ function readProperty(r: Cursor, length: number, into: Map<string, string>): voi
   while (r.pos < end) {
     const tag = r.varint32();
     if (tag === TAG_KEY) key = r.key();
-    else if (tag === TAG_VALUE) value = key === PropertyKey.VChannel ? r.vchannel() : r.string();
+    else if (tag === TAG_VALUE) value = r.value(lastValueOf(key));
     else {
       if ((tag & 7) === END_GROUP || tag === 0) break;
       r.skip(tag);
     }
   }
   into.set(key, value);
+}
+
+function lastValueOf(key: string): LastValue | undefined {
+  if (key === PropertyKey.VChannel) return lastVChannel;
+  if (key === PropertyKey.MessageType) return lastType;
+  if (key === PropertyKey.Version) return lastVersion;
+  return undefined;
 }
 
 function copyOut(bytes: Uint8Array, start: number, end: number): Uint8Array {
@@ -126,11 +143,6 @@ class Cursor {
     return this.pos;
   }
 
-  string(): string {
-    const end = this.span();
-    return decodeString(this.buf, this.start, end);
-  }
-
   /** A property key: a system key as its interned constant. */
   key(): string {
     const end = this.span();
@@ -142,14 +154,14 @@ class Cursor {
     return decodeString(buf, start, end);
   }
 
-  /** A `_vc` value: the previous vchannel's string when the bytes are the same. */
-  vchannel(): string {
+  /** A property value; the string of `last` when the bytes are the same as its (which it then keeps). */
+  value(last: LastValue | undefined): string {
     const end = this.span();
-    const last = lastVChannel;
+    if (last === undefined) return decodeString(this.buf, this.start, end);
     if (sameBytes(last.bytes, this.buf, this.start, end)) return last.text;
-    const text = decodeString(this.buf, this.start, end);
-    lastVChannel = { bytes: this.buf.slice(this.start, end), text };
-    return text;
+    last.text = decodeString(this.buf, this.start, end);
+    last.bytes = this.buf.slice(this.start, end);
+    return last.text;
   }
 
   /**
