@@ -173,6 +173,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** The write side of one local segment file. */
 class LocalBlockSink implements BlockSink {
+  readonly releasesBlocks = true;
   readonly #fh: FileHandle;
   readonly #paths: SegmentPaths;
   readonly #pchannel: string;

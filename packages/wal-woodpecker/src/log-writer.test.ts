@@ -32,6 +32,7 @@ interface PendingWrite {
 /** A medium in memory: writes complete at once (`auto`) or when the test says so. */
 class FakeSink implements BlockSink {
   readonly describe = 'fake';
+  readonly releasesBlocks = false; // it keeps what was written
   readonly pending: PendingWrite[] = [];
   readonly written = new Map<number, Buffer>();
   /** The `chained` flag of every write, in order. */

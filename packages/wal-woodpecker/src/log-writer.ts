@@ -3,7 +3,7 @@ import type { Clock, Logger } from '@streamsvc/common';
 import type { MessageEnvelope, MessageId } from '@streamsvc/message';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 
-import { encodeBlock, recordBytes } from './block-codec.js';
+import { BLOCK_HEADER_BYTES, encodeBlock, recordBytes } from './block-codec.js';
 import type { RecordSource } from './block-codec.js';
 import type { WoodpeckerSettings } from './config.js';
 import { entryBytes, writeEntry } from './entry-codec.js';
@@ -16,6 +16,8 @@ import { woodpeckerMessageIds } from './message-ids.js';
 import { ActiveSegment, openSegment, recordedEnd, sealSegment, settleBlock } from './segment-steps.js';
 import type { CutBlock } from './segment-steps.js';
 import type { BlockSink, SegmentStore } from './segment-store.js';
+import { SpareBlockBuffer } from './spare-block-buffer.js';
+import { FenceCheckTurn } from './fence-check-turn.js';
 import { FlushTimer } from './flush-timer.js';
 import type { LogTail } from './tail-hub.js';
 
@@ -69,18 +71,9 @@ export class LogWriter {
   #due = false;
   readonly #timer: FlushTimer;
   #pumpQueued = false;
-  /**
-   * The sink whose write resolved durable in this turn of the event loop (see BlockSink.writeBlock's
-   * `chained`): until the turn's microtasks are done, no I/O callback or timer has run since its check.
-   */
-  #checkedSink: BlockSink | undefined;
-  #turnEndQueued = false;
-  // Bound once: a nextTick callback queued from a microtask runs only after the microtask queue drained,
-  // before any I/O callback or timer — the end of the turn.
-  readonly #endTurn = (): void => {
-    this.#checkedSink = undefined;
-    this.#turnEndQueued = false;
-  };
+  /** Local mode: the last block's buffer, for the next block. */
+  readonly #spare = new SpareBlockBuffer();
+  readonly #checkTurn = new FenceCheckTurn<BlockSink>();
   #transition: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
 
@@ -278,12 +271,16 @@ export class LogWriter {
     if (entries.length === 0) return;
     const blockNo = segment.nextBlockNo;
     const firstEntryId = segment.nextEntryId;
-    const buf = encodeBlock({ segmentId: segment.meta.segmentId, blockNo, firstEntryId }, entries, pendingRecords);
     let budgetBytes = 0;
-    for (const e of entries) {
-      budgetBytes += e.size;
-      e.message = undefined;
-    }
+    for (const e of entries) budgetBytes += e.size;
+    const into = segment.sink.releasesBlocks ? this.#spare.take(BLOCK_HEADER_BYTES + budgetBytes) : undefined;
+    const buf = encodeBlock(
+      { segmentId: segment.meta.segmentId, blockNo, firstEntryId },
+      entries,
+      pendingRecords,
+      into,
+    );
+    for (const e of entries) e.message = undefined;
     segment.nextBlockNo++;
     segment.nextEntryId += entries.length;
     segment.bytes += buf.byteLength;
@@ -297,11 +294,16 @@ export class LogWriter {
       outcome: undefined,
     };
     this.#inflight.push(block);
-    const chained = this.#checkedSink === segment.sink;
-    this.#checkedSink = undefined;
+    const chained = this.#checkTurn.chain(segment.sink);
     segment.sink.writeBlock(blockNo, buf, chained).then(
-      (outcome) => this.#settle(block, outcome),
-      (error: unknown) => this.#settle(block, { failed: error }),
+      (outcome) => {
+        this.#spare.keep(into);
+        this.#settle(block, outcome);
+      },
+      (error: unknown) => {
+        this.#spare.keep(into);
+        this.#settle(block, { failed: error });
+      },
     );
   }
 
@@ -317,7 +319,7 @@ export class LogWriter {
         // Its sink checked for a fence after this write, in this turn (this is a promise reaction of it):
         // the next block cut on that sink before the turn ends — by the pump below, or by appends the
         // acknowledgements let in — may count on that check.
-        if (head === block) this.#checkedInThisTurn(head.segment.sink);
+        if (head === block) this.#checkTurn.checked(head.segment.sink);
         continue;
       }
       if (head.outcome === 'fenced-after-write') {
@@ -334,13 +336,6 @@ export class LogWriter {
       this.#timer.disarm();
     }
     this.#pump();
-  }
-
-  #checkedInThisTurn(sink: BlockSink): void {
-    this.#checkedSink = sink;
-    if (this.#turnEndQueued) return;
-    this.#turnEndQueued = true;
-    process.nextTick(this.#endTurn);
   }
 
   #ack(block: CutBlock): void {

@@ -200,6 +200,7 @@ export class ObjectSegmentStore implements SegmentStore {
 
 /** The write side of one object-mode segment. */
 class ObjectBlockSink implements BlockSink {
+  readonly releasesBlocks = false;
   readonly #owner: ObjectSegmentStore;
   readonly #pchannel: string;
   readonly #segmentId: number;

@@ -47,6 +47,12 @@ export interface BlockSink {
   /** Where the next block goes, for logs (file offset or block number). */
   readonly describe: string;
   /**
+   * True when the sink keeps no reference to a block once its `writeBlock` settled (a local file write
+   * copied the bytes), so the writer may encode a later block into the same buffer. Object sinks keep
+   * blocks for retries and hand them to the store: false.
+   */
+  readonly releasesBlocks: boolean;
+  /**
    * Writes one encoded block durably (fdatasync / PUT). Calls are issued in block order, at most
    * `parallelWrites` at a time.
    * @param chained true when the writer cut this block in the same turn of the event loop (no I/O
