@@ -10,6 +10,8 @@ import type { Scenario } from '../scenario.js';
 import { benchCollection } from './bench-support.js';
 import { RAW_SERVICE } from './e2e-raw-grpc.js';
 
+type RawClient = InstanceType<ReturnType<typeof makeGenericClientConstructor>>;
+
 const KiB = 1024;
 const STREAMS = 8;
 const WINDOW = 64;
@@ -95,6 +97,62 @@ async function rawGrpc(ctx: Context, size: number, durationMs: number): Promise<
 }
 
 /**
+ * Starts `send(i)` for i = 0, 1, … at `perSec` (paced per event-loop turn, as a program with its own
+ * clock would) for `durationMs`; returns every send's latency (ms), sorted.
+ */
+async function openLoop(perSec: number, durationMs: number, send: (i: number) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  const pending = new Set<Promise<void>>();
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < durationMs) {
+    const due = Math.floor(((performance.now() - start) / 1000) * perSec);
+    for (; sent < due; sent++) {
+      const t = performance.now();
+      const p = send(sent)
+        .then(() => void latencies.push(performance.now() - t))
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  return latencies.sort((a, b) => a - b);
+}
+
+/**
+ * The same open loop over raw grpc-js bidi streams (one per client, each message answered with a few
+ * bytes, nothing stored): what the transport alone does at that rate on this machine.
+ */
+async function rawGrpcOpenLoop(ctx: Context, size: number, perSec: number, durationMs: number): Promise<number[]> {
+  const Raw = makeGenericClientConstructor(RAW_SERVICE, 'Raw');
+  const payload = Buffer.from(payloadOf(size));
+  const streams = ctx.clients.map(() => {
+    const client = new Raw(`127.0.0.1:${ctx.rawPort}`, credentials.createInsecure()) as RawClient & {
+      echo(): { write(b: Buffer): boolean; end(): void; on(e: 'data', f: () => void): void };
+    };
+    const call = client.echo();
+    const waiting: (() => void)[] = [];
+    call.on('data', () => waiting.shift()?.());
+    return { client, call, waiting };
+  });
+  try {
+    return await openLoop(perSec, durationMs, (i) => {
+      const s = streams[i % streams.length]!;
+      return new Promise<void>((resolve) => {
+        s.waiting.push(resolve);
+        s.call.write(payload);
+      });
+    });
+  } finally {
+    for (const s of streams) {
+      s.call.end();
+      s.client.close();
+    }
+  }
+}
+
+/**
  * End to end: the standalone server (Woodpecker on local disk, durable) in its own process, clients in
  * this one. Baseline: raw grpc-js client streams of the same payload against a bare server process.
  */
@@ -164,37 +222,17 @@ export const e2eScenario: Scenario<Context> = {
       }
     })().catch(() => undefined);
     const rate = small.perSec / 2;
-    const latencies: number[] = [];
-    const start = performance.now();
-    let sent = 0;
-    const pending = new Set<Promise<void>>();
-    while (performance.now() - start < durationMs) {
-      const due = Math.floor(((performance.now() - start) / 1000) * rate);
-      for (; sent < due; sent++) {
-        const t = performance.now();
-        const c = ctx.clients[sent % ctx.clients.length]!;
-        const p = c
-          .append(
-            MessageBuilder.data(idlePayload)
-              .vchannel(ctx.vchannels[(sent % ctx.clients.length) % ctx.vchannels.length]!)
-              .build(),
-          )
-          .then((r) => {
-            const now = performance.now();
-            latencies.push(now - t);
-            acked.set(r.timeTick, now);
-          })
-          .finally(() => pending.delete(p));
-        pending.add(p);
-      }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    await Promise.all(pending);
+    const latencies = await openLoop(rate, durationMs, async (i) => {
+      const c = i % ctx.clients.length;
+      const vchannel = ctx.vchannels[c % ctx.vchannels.length]!;
+      const r = await ctx.clients[c]!.append(MessageBuilder.data(idlePayload).vchannel(vchannel).build());
+      acked.set(r.timeTick, performance.now());
+    });
     await new Promise((r) => setTimeout(r, 300));
     await sub.close();
     await reading;
-    latencies.sort((a, b) => a - b);
     tail.sort((a, b) => a - b);
+    const rawOpen = await rawGrpcOpenLoop(ctx, KiB, rate, durationMs);
     return {
       metrics: {
         idleAckP50Ms: pct(idle, 50),
@@ -206,7 +244,7 @@ export const e2eScenario: Scenario<Context> = {
         tailP50MsAboveAck: Math.max(0, pct(tail, 50)),
         serverRssMiB: after.rss / 2 ** 20,
       },
-      baseline: { rawGrpcClientStreamPerSec1KiB: rawRate },
+      baseline: { rawGrpcClientStreamPerSec1KiB: rawRate, rawGrpcOpenLoopP99Ms: pct(rawOpen, 99) },
       ratio: { appendsVsRawGrpc: small.perSec / rawRate },
     };
   },
