@@ -202,6 +202,21 @@ describe('LogWriter', () => {
     await later;
   });
 
+  it('fails, unwritten, the block of a message that changed between its append and its write', async () => {
+    const { writer, sink, clock } = await setup({ maxParallelUploads: 1, maxBlockEntries: 2 }, false);
+    const changed = message();
+    const both = [writer.append(changed, undefined), writer.append(message(), undefined)];
+    changed.withWalTerm(7n); // the writer was handed the message itself, not a snapshot
+    for (const append of both) await expect(append).rejects.toMatchObject({ code: WalErrorCode.INVALID_ARGUMENT });
+    expect(sink(0).pending).toHaveLength(0);
+    expect(writer.inFlightBytes).toBe(0);
+    const after = writer.append(message(), undefined);
+    clock.advance(50);
+    await tick();
+    sink(0).pending[0]!.complete();
+    expect((await after).toString()).toBe('v1:0:0');
+  });
+
   it('batches what arrives within the flush interval into one block, uploaded when the interval ends', async () => {
     const { writer, sink, clock } = await setup({ flushIntervalMs: 50 }, true);
     const { results } = track(writer, 5);

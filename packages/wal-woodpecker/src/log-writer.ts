@@ -274,12 +274,21 @@ export class LogWriter {
     let budgetBytes = 0;
     for (const e of entries) budgetBytes += e.size;
     const into = segment.sink.releasesBlocks ? this.#spare.take(BLOCK_HEADER_BYTES + budgetBytes) : undefined;
-    const buf = encodeBlock(
-      { segmentId: segment.meta.segmentId, blockNo, firstEntryId },
-      entries,
-      pendingRecords,
-      into,
-    );
+    let buf: Buffer;
+    try {
+      buf = encodeBlock({ segmentId: segment.meta.segmentId, blockNo, firstEntryId }, entries, pendingRecords, into);
+    } catch (cause) {
+      // Only a message changed after its append (not a snapshot) gets here: its entry no longer has the
+      // length it was measured at. Nothing was written; the block's appends fail rather than hang.
+      this.#spare.keep(into);
+      const error = new WalError(
+        WalErrorCode.INVALID_ARGUMENT,
+        `append on pchannel "${this.#i.pchannel}": not written: a message of its block changed after it was appended`,
+        { cause },
+      );
+      for (const e of entries) this.#failQueued(e, error);
+      return;
+    }
     for (const e of entries) e.message = undefined;
     segment.nextBlockNo++;
     segment.nextEntryId += entries.length;
