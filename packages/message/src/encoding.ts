@@ -10,6 +10,7 @@ import { MessageIdCodecs } from './message-id-codecs.js';
 import { MutableMessage } from './mutable-message.js';
 import { decodeMessageEnvelope } from './envelope-decoder.js';
 import { INTERNAL } from './internal.js';
+import type { PayloadArena } from './payload-arena.js';
 import { validateEnvelope } from './system-properties.js';
 import { encodeWithSharedWriter } from './wire-writer.js';
 
@@ -28,14 +29,23 @@ export function encodeMessage(message: MessageEnvelope): Uint8Array {
   });
 }
 
+/** Options of {@link decodeMessage}. */
+export interface DecodeMessageOptions {
+  /**
+   * Copy the payload into this arena, shared by the messages decoded with it (the messages of one
+   * produce request), instead of into a buffer of its own.
+   */
+  readonly arena?: PayloadArena | undefined;
+}
+
 /**
- * Decodes `Message` bytes into a mutable message.
+ * Decodes `Message` bytes into a mutable message. The payload is copied out of `bytes`.
  * @throws MessageError `INVALID_MESSAGE` for bytes that are not a valid message (including a broadcast:
  *   use {@link decodeBroadcastMessage}), and the codes of `MutableMessage.fromEnvelope`.
  */
-export function decodeMessage(bytes: Uint8Array): MutableMessage {
+export function decodeMessage(bytes: Uint8Array, options: DecodeMessageOptions = {}): MutableMessage {
   // The decoded map is this message's own, so it is not copied as fromEnvelope would.
-  const { payload, properties } = protoDecode(() => decodeMessageEnvelope(bytes));
+  const { payload, properties } = protoDecode(() => decodeMessageEnvelope(bytes, options.arena));
   return new MutableMessage(INTERNAL, payload, properties, validateEnvelope(properties, 'mutable'));
 }
 

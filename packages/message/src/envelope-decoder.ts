@@ -1,5 +1,7 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 
+import { copyAlone } from './payload-arena.js';
+import type { PayloadArena } from './payload-arena.js';
 import { PropertyKey } from './property-keys.js';
 
 // `Message { bytes payload = 1; map<string, string> properties = 2; }` decoded without the generated
@@ -45,11 +47,11 @@ const lastType: LastValue = { bytes: new Uint8Array(0), text: '' };
 const lastVersion: LastValue = { bytes: new Uint8Array(0), text: '' };
 
 /**
- * Decodes `streamsvc.message.v1.Message` bytes. The payload is copied out of `bytes`, so the result
- * never keeps `bytes` alive.
+ * Decodes `streamsvc.message.v1.Message` bytes. The payload is copied out of `bytes` (into `arena` when
+ * given), so the result never keeps `bytes` alive.
  * @throws Error (RangeError for truncated input) for bytes that are not a valid `Message`.
  */
-export function decodeMessageEnvelope(bytes: Uint8Array): DecodedEnvelope {
+export function decodeMessageEnvelope(bytes: Uint8Array, arena?: PayloadArena): DecodedEnvelope {
   const r = new Cursor(bytes);
   let payload: Uint8Array | undefined;
   const properties = new Map<string, string>();
@@ -57,7 +59,7 @@ export function decodeMessageEnvelope(bytes: Uint8Array): DecodedEnvelope {
     const tag = r.varint32();
     if (tag === TAG_PAYLOAD) {
       const end = r.span();
-      payload = copyOut(bytes, r.start, end);
+      payload = arena === undefined ? copyAlone(bytes, r.start, end) : arena.copy(bytes, r.start, end);
     } else if (tag === TAG_PROPERTY) {
       readProperty(r, r.varint32(), properties);
     } else {
@@ -90,13 +92,6 @@ function lastValueOf(key: string): LastValue | undefined {
   if (key === PropertyKey.MessageType) return lastType;
   if (key === PropertyKey.Version) return lastVersion;
   return undefined;
-}
-
-function copyOut(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  // Buffer.allocUnsafe takes small payloads from Node's shared pool, as the generated Buffer.from does.
-  const out = Buffer.allocUnsafe(end - start);
-  out.set(bytes.subarray(start, end));
-  return out;
 }
 
 /** A read position over the input; throws as protobuf-es's BinaryReader does on bad input. */

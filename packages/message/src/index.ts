@@ -38,6 +38,8 @@ export {
   encodeImmutableMessageInto,
   decodeImmutableMessage,
 } from './encoding.js';
+export type { DecodeMessageOptions } from './encoding.js';
+export { PayloadArena } from './payload-arena.js';
 export { counterMessageIdCodec } from './counter-message-id.js';
 export { segmentEntryMessageIdCodec } from './segment-entry-message-id.js';
 export { MessageIdCodecs } from './message-id-codecs.js';
