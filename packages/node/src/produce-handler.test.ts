@@ -7,6 +7,7 @@ import {
   decodeMessage,
   encodeMessage,
   MessageBuilder,
+  PayloadArena,
   STREAMING_ERROR_NUMBERS,
   StreamingError,
   vchannelName,
@@ -161,8 +162,11 @@ describe('the produce path', () => {
     const request = decodeProduceRequest(requestBytes).request;
     const views = request?.$case === 'produce' ? request.produce.messages : [];
     expect(views.map((v) => v.buffer === requestBytes.buffer)).toEqual([true, true]);
-    const decoded = views.map((v) => decodeMessage(v));
-    expect(decoded.map((m) => m.payload[0])).toEqual([1, 2]);
-    expect(decoded.some((m) => m.payload.buffer === requestBytes.buffer)).toBe(false);
+    for (const arena of [undefined, PayloadArena.forInputs(views)]) {
+      // As decoded alone, and as the handler decodes them: into one arena per request.
+      const decoded = views.map((v) => decodeMessage(v, { arena }));
+      expect(decoded.map((m) => m.payload[0])).toEqual([1, 2]);
+      expect(decoded.some((m) => m.payload.buffer === requestBytes.buffer)).toBe(false);
+    }
   });
 });
