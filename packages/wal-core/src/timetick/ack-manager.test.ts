@@ -77,6 +77,20 @@ describe('AckManager', () => {
     expect(acks.lastConfirmedId.equals(ids.of(2n))).toBe(true);
   });
 
+  it('never moves the last-confirmed id past an open txn whose BeginTxn was acknowledged after a later record', async () => {
+    const acks = new AckManager(counter(), 99n, ids.of(0n));
+    const txn = { isDoneAt: () => false };
+    const begin = await acks.allocate(); // stored at offset 1
+    const later = await acks.allocate(); // stored at offset 2, acknowledged first
+    acks.ack(later, { message: fakeMessage(2n, later.tt) });
+    const inFlight = await acks.allocate();
+    acks.ack(begin, { message: fakeMessage(1n, begin.tt), txn });
+    acks.ack(inFlight);
+    await acks.syncTick();
+    expect(acks.lastConfirmedId.equals(ids.of(0n))).toBe(true);
+    expect(acks.takeConfirmed()?.lastConfirmed.equals(ids.of(0n)) ?? true).toBe(true);
+  });
+
   it('returns the successful appends below a tick, sorted by tick, exactly once', async () => {
     const acks = new AckManager(counter(), 99n, ids.of(0n));
     const a = await acks.allocate();

@@ -140,7 +140,12 @@ export class AckManager {
       detail.message = message;
       detail.id = message.id;
       detail.txn = outcome.txn;
-      this.#acked.push(detail);
+      // A txn's record pins the last-confirmed id at once: were it to join only once everything
+      // allocated by its ack is confirmed, a later record acknowledged earlier could fold in first
+      // and carry the id past the txn's BeginTxn — a reader resuming there could never assemble it.
+      // Among the candidates it waits until then anyway (advance checks endTt), holding later ids back.
+      if (detail.txn !== undefined) this.#lastConfirmed.push(detail);
+      else this.#acked.push(detail);
       if (!detail.sync) this.#unemitted.push(detail);
     }
     this.#popConfirmed();

@@ -38,6 +38,14 @@ describe('TxnSession', () => {
     expect(s.state).toBe('committed');
   });
 
+  it('counts as done once committed only at and after its commit tick', async () => {
+    const s = new TxnSession(at(0), 'v', at(0), 1000);
+    await s.requestCommit(at(5));
+    s.commitDone(true);
+    expect(s.isDoneAt(at(4))).toBe(false); // a reader resuming below the commit needs the BeginTxn
+    expect(s.isDoneAt(at(5))).toBe(true);
+  });
+
   it('refuses everything after it was failed by a DDL, naming why', () => {
     const s = new TxnSession(at(0), 'v', at(0), 1000);
     s.fail('DropPartition was applied');

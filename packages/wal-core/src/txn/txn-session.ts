@@ -18,6 +18,8 @@ export class TxnSession {
   beginId: MessageId | undefined;
   #state: TxnState = 'inFlight';
   #lastTt: bigint;
+  /** The CommitTxn's time tick, once the commit started. */
+  #commitTt: bigint | undefined;
   #expired = false;
   #inFlight = 0;
   #failure: string | undefined;
@@ -44,10 +46,17 @@ export class TxnSession {
     return this.#expired || physicalMsOf(tt) >= physicalMsOf(this.#lastTt) + this.keepaliveMs;
   }
 
-  /** True when the txn can no longer hold anything up: finished, failed or expired at `tt`. */
+  /**
+   * True when the txn can no longer hold anything up at `tt`: rolled back, failed, expired, or committed
+   * with its CommitTxn at or below `tt`. A commit above `tt` still holds the last-confirmed id at the
+   * BeginTxn: a reader resuming from a tick below the commit must read the BeginTxn to assemble it.
+   */
   isDoneAt(tt: bigint): boolean {
     return (
-      this.#state === 'committed' || this.#state === 'rolledBack' || this.#state === 'failed' || this.isExpiredAt(tt)
+      (this.#state === 'committed' && tt >= this.#commitTt!) ||
+      this.#state === 'rolledBack' ||
+      this.#state === 'failed' ||
+      this.isExpiredAt(tt)
     );
   }
 
@@ -76,6 +85,7 @@ export class TxnSession {
     this.#checkAlive(tt, 'commit');
     if (this.#state !== 'inFlight') throw this.#wrongState('commit');
     this.#state = 'onCommit';
+    this.#commitTt = tt;
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if ((this.#state as TxnState) === 'failed') throw this.#wrongState('commit');
   }
