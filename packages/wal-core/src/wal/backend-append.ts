@@ -20,23 +20,15 @@ export interface BackendAppendOptions {
 
 /**
  * The innermost step: writes the message to the backend, retrying with exponential backoff while the
- * backend is unavailable (10 ms → 5 s, unbounded, until the caller aborts or the WAL closes). A time
- * tick marked not-persisted is not written; it takes its last-confirmed id as a placeholder id.
+ * backend is unavailable (10 ms → 5 s, unbounded, until the caller aborts or the WAL closes).
  */
 export function backendAppend(options: BackendAppendOptions): (ctx: AppendContext) => Promise<AppendResult> {
   const clock = options.clock ?? systemClock;
   return async (ctx) => {
     const message = ctx.message;
     if (message.type === MessageType.TimeTick && message.notPersisted) {
-      if (!ctx.placeholderId) throw new Error('[wal] a not-persisted tick needs a placeholder id');
-      const stored = message.intoImmutable(ctx.placeholderId);
-      return {
-        id: stored.id,
-        timeTick: stored.timeTick,
-        lastConfirmed: stored.lastConfirmed,
-        txnContext: undefined,
-        message: stored,
-      };
+      // The time-tick sync publishes those itself; one here would be written as if persisted.
+      throw new Error('[wal] a not-persisted time tick reached the backend');
     }
     for (let delay = options.retryInitialMs; ; delay = Math.min(delay * 2, options.retryMaxMs)) {
       try {

@@ -19,8 +19,6 @@ export interface AppendContext {
   /** The message being appended; interceptors stamp it. A redo attempt gets a fresh clone. */
   readonly message: MutableMessage;
   readonly signal: AbortSignal | undefined;
-  /** For a time tick kept in memory only: the id it stands at (its last-confirmed id). */
-  readonly placeholderId?: MessageId | undefined;
 }
 
 /** The rest of the chain, as seen from one interceptor. */

@@ -184,13 +184,18 @@ export class TimeTickSync {
     const dirty = this.#unpersisted || confirmed.length > 0;
     const persist = forcePersist || (dirty && now - this.#lastPersistMs >= this.#o.persistIntervalMs);
     const tick = this.#tickAt(step);
-    if (!persist) tick.withNotPersisted();
-    let result: AppendResult;
-    try {
-      result = await append(tick, { message: tick, signal: undefined, placeholderId: step.lastConfirmed });
-    } catch (e) {
-      this.#carry = confirmed;
-      throw e;
+    let stored: ImmutableMessage;
+    if (persist) {
+      try {
+        stored = (await append(tick, { message: tick, signal: undefined })).message;
+      } catch (e) {
+        this.#carry = confirmed;
+        throw e;
+      }
+    } else {
+      // Never written: no interceptor has anything to do with it (they all pass ticks through), and at
+      // moderate rates there is one per append.
+      stored = tick.withNotPersisted().intoImmutable(step.lastConfirmed);
     }
     this.#carry = [];
     if (persist) {
@@ -201,7 +206,7 @@ export class TimeTickSync {
       // The ticker may be sleeping out a whole idle interval: have it wake within persistIntervalMs.
       this.#tickerSleep?.abort(IDLE_WAIT_CANCELLED);
     }
-    this.#o.wab.push(confirmed, result.message);
+    this.#o.wab.push(confirmed, stored);
     this.#o.txns.cleanupUntil(step.tt);
     this.#o.acks.refreshLastConfirmed();
   }
