@@ -1,7 +1,8 @@
 /**
  * The narrow view of Kafka this backend needs. Exactly one adapter implements it over kafkajs
- * (`kafkajs-port.ts`); unit tests implement it with an in-memory fake. Offsets are bigints (Kafka's are
- * int64). Every method rejects with a `WalError` (the adapter translates once, with `toWalError`).
+ * (`kafkajs-port.ts`, with the `kafkajs-*.ts` files it uses); unit tests implement it with an in-memory
+ * fake. Offsets are bigints (Kafka's are int64). Every method rejects with a `WalError` (the adapter
+ * translates once, with `toWalError`).
  */
 export interface KafkaPort {
   /**
@@ -24,6 +25,9 @@ export interface KafkaPort {
   /** Disconnects every client; writers and fetchers still open fail afterwards. Idempotent. */
   close(): Promise<void>;
 }
+
+/** The partition every method of the port means: each topic is written and read as its partition 0 only. */
+export const PARTITION = 0;
 
 /** The retained range of a partition: offsets `low .. high-1` can be read. */
 export interface PartitionOffsets {

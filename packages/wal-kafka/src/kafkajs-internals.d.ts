@@ -1,5 +1,5 @@
 // Types for the two kafkajs internals the adapter uses (kafkajs 2.2.4, pinned in the catalog; kafkajs
-// has no `exports` map, so these deep imports are allowed). Only what `kafkajs-port.ts` touches.
+// has no `exports` map, so these deep imports are allowed). Only what the adapter (`kafkajs-*.ts`) touches.
 declare module 'kafkajs/src/cluster/index.js' {
   import type { ISocketFactory, Logger, RetryOptions } from 'kafkajs';
 
