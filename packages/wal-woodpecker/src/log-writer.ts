@@ -9,13 +9,14 @@ import type { WoodpeckerSettings } from './config.js';
 import { entryBytes, writeEntry } from './entry-codec.js';
 import { EntryQueue, failEntry, resolveEntry } from './entry-queue.js';
 import type { PendingEntry } from './entry-queue.js';
-import { fencedError } from './errors.js';
 import { InFlightBudget } from './in-flight-budget.js';
+import { InflightBlocks } from './inflight-blocks.js';
 import type { LogClaim, LogMeta, SegmentMeta } from './log-meta.js';
 import { woodpeckerMessageIds } from './message-ids.js';
-import { ActiveSegment, openSegment, recordedEnd, sealSegment, settleBlock } from './segment-steps.js';
+import { ActiveSegment } from './segment-steps.js';
 import type { CutBlock } from './segment-steps.js';
 import type { BlockSink, SegmentStore } from './segment-store.js';
+import { SegmentTransitions } from './segment-transitions.js';
 import { SpareBlockBuffer } from './spare-block-buffer.js';
 import { FenceCheckTurn } from './fence-check-turn.js';
 import { FlushTimer } from './flush-timer.js';
@@ -56,15 +57,17 @@ const pendingRecords: RecordSource<PendingEntry> = {
  *   repair the segment (local: cut back to what was acknowledged; object: fence the first free slot,
  *   counting blocks that did land), complete it and continue in a new segment; appends whose fate is
  *   decided get success or UNAVAILABLE ("not written"), the rest OUTCOME_UNKNOWN.
+ * - Segments: this class decides when a transition runs (its phases); `segment-transitions.ts` holds
+ *   the active segment and runs the roll, the repair and the fence resolution, `inflight-blocks.ts`
+ *   the blocks being written.
  */
 export class LogWriter {
   readonly #i: WriterInit;
   readonly #token = {};
   readonly #queue = new EntryQueue();
-  readonly #inflight: CutBlock[] = [];
+  readonly #inflight: InflightBlocks;
   readonly #budget: InFlightBudget;
-  #segment: ActiveSegment | undefined;
-  #lastSegmentId: number;
+  readonly #segments: SegmentTransitions;
   #phase: Phase = 'open';
   #fenceError: WalError | undefined;
   #closing = false;
@@ -84,14 +87,24 @@ export class LogWriter {
       this.#due = true;
       this.#pump();
     });
-    this.#segment = new ActiveSegment(init.segment, init.sink, init.clock.nowMs());
-    this.#lastSegmentId = init.segment.segmentId;
+    this.#inflight = new InflightBlocks(this.#budget);
+    const first = new ActiveSegment(init.segment, init.sink, init.clock.nowMs());
+    this.#segments = new SegmentTransitions(init, this.#token, first, this.#inflight, {
+      opened: () => {
+        this.#phase = 'open';
+      },
+      broken: (notWritten) => {
+        for (const entry of this.#queue.drain()) this.#failQueued(entry, notWritten);
+        this.#phase = 'broken';
+      },
+      fenced: (error) => this.#fence(error),
+    });
     init.tail.register(this.#token, { segmentId: init.segment.segmentId, lastEntryId: -1 });
   }
 
   /** The segment being written (or last written), and its last acknowledged entry. */
   get position(): { readonly segmentId: number; readonly lastEntryId: number } {
-    return { segmentId: this.#lastSegmentId, lastEntryId: this.#segment?.acked.lastEntryId ?? -1 };
+    return { segmentId: this.#segments.lastSegmentId, lastEntryId: this.#segments.active?.acked.lastEntryId ?? -1 };
   }
 
   /** The claim this writer acts under. */
@@ -185,8 +198,7 @@ export class LogWriter {
       this.#checkIdle();
     });
     this.#timer.disarm();
-    const segment = this.#segment;
-    this.#segment = undefined;
+    const segment = this.#segments.release();
     if (segment !== undefined) {
       const done =
         this.#phase === 'open'
@@ -240,7 +252,7 @@ export class LogWriter {
     while (this.#phase === 'open' && this.#queue.count > 0 && this.#inflight.length < s.parallelWrites) {
       const full = this.#queue.bytes >= s.maxBlockBytes || this.#queue.count >= s.maxBlockEntries;
       if (s.flushIntervalMs > 0 && !this.#due && !full) break;
-      if (!this.#closing && this.#rollDue()) {
+      if (!this.#closing && this.#segments.rollDue()) {
         this.#phase = 'rolling';
         break;
       }
@@ -256,19 +268,8 @@ export class LogWriter {
     this.#checkIdle();
   }
 
-  #rollDue(): boolean {
-    const segment = this.#segment!;
-    const s = this.#i.settings;
-    if (segment.nextBlockNo === 0) return false;
-    return (
-      segment.bytes >= s.segmentMaxBytes ||
-      segment.nextBlockNo >= s.segmentMaxBlocks ||
-      this.#i.clock.nowMs() - segment.openedMs >= s.segmentMaxAgeMs
-    );
-  }
-
   #cutAndWrite(): void {
-    const segment = this.#segment!;
+    const segment = this.#segments.active!;
     const s = this.#i.settings;
     const entries = this.#queue.take(s.maxBlockEntries, s.maxBlockBytes);
     if (entries.length === 0) return;
@@ -323,7 +324,7 @@ export class LogWriter {
     block.outcome = outcome;
     // Acknowledge strictly in block order: a block is acked only once every earlier one is.
     while (this.#phase === 'open' || this.#phase === 'rolling') {
-      const head = this.#inflight[0];
+      const head = this.#inflight.head;
       if (head?.outcome === undefined) break;
       if (head.outcome === 'durable') {
         this.#inflight.shift();
@@ -365,12 +366,12 @@ export class LogWriter {
 
   #maybeTransition(): void {
     if (this.#transition !== undefined) return;
-    const allSettled = this.#inflight.every((b) => b.outcome !== undefined);
+    const allSettled = this.#inflight.allSettled;
     let run: (() => Promise<void>) | undefined;
-    if (this.#phase === 'rolling' && this.#inflight.length === 0) run = () => this.#advance();
-    else if (this.#phase === 'repairing' && allSettled) run = () => this.#advance();
-    else if (this.#phase === 'resolving' && allSettled) run = () => this.#resolveFenced();
-    else if (this.#phase === 'broken' && this.#queue.count > 0) run = () => this.#advance();
+    if (this.#phase === 'rolling' && this.#inflight.length === 0) run = () => this.#segments.advance();
+    else if (this.#phase === 'repairing' && allSettled) run = () => this.#segments.advance();
+    else if (this.#phase === 'resolving' && allSettled) run = () => this.#segments.resolveFenced();
+    else if (this.#phase === 'broken' && this.#queue.count > 0) run = () => this.#segments.advance();
     if (run === undefined) return;
     this.#transition = run().finally(() => {
       this.#transition = undefined;
@@ -378,90 +379,14 @@ export class LogWriter {
     });
   }
 
-  /** Completes the current segment (repairing it first after a failed write) and opens the next. */
-  async #advance(): Promise<void> {
-    const { pchannel, tail } = this.#i;
-    try {
-      const segment = this.#segment;
-      if (segment !== undefined) {
-        const end = await sealSegment(this.#i, segment);
-        // After a repair the blocks in flight are decided: those within the end landed, the rest not.
-        this.#settleInflightBy(
-          end.lastEntryId,
-          (b) =>
-            new WalError(
-              WalErrorCode.UNAVAILABLE,
-              `append on pchannel "${pchannel}": not written (segment ${b.segment.meta.segmentId} was sealed before block ${b.blockNo} after a storage failure)`,
-            ),
-        );
-        this.#segment = undefined;
-      }
-      const next = await openSegment(this.#i, this.#lastSegmentId + 1);
-      this.#segment = next;
-      this.#lastSegmentId = next.meta.segmentId;
-      tail.publish(this.#token, { segmentId: next.meta.segmentId, lastEntryId: -1 });
-      this.#phase = 'open';
-    } catch (e) {
-      if (WalError.is(e, WalErrorCode.FENCED)) return this.#resolveFenced();
-      this.#i.logger.warn({ err: e }, 'segment roll or repair failed; appends fail until it succeeds');
-      const unknown = (b: CutBlock): WalError =>
-        new WalError(
-          WalErrorCode.OUTCOME_UNKNOWN,
-          `append on pchannel "${pchannel}": segment ${b.segment.meta.segmentId} block ${b.blockNo} failed and the segment could not be repaired; the entry may be durable`,
-          { cause: e },
-        );
-      this.#settleInflightBy(-1, unknown);
-      const notWritten = new WalError(WalErrorCode.UNAVAILABLE, `append on pchannel "${pchannel}": not written`, {
-        cause: e,
-      });
-      for (const entry of this.#queue.drain()) this.#failQueued(entry, notWritten);
-      this.#phase = 'broken';
-    }
-  }
-
-  /**
-   * A newer writer took over. Blocks this writer wrote may or may not be in the log — the new writer's
-   * recovery decides, and records the segment's end: wait for it, then acknowledge exactly the entries
-   * within it and reject the rest with FENCED (OUTCOME_UNKNOWN if the end is not recorded in time).
-   */
-  async #resolveFenced(): Promise<void> {
-    const { pchannel, claim } = this.#i;
-    const error = fencedError(pchannel, claim.term, 'a newer writer took the log over');
-    const segment = this.#segment;
-    if (segment !== undefined && this.#inflight.length > 0) {
-      const recorded = await recordedEnd(this.#i, segment.meta.segmentId, this.#i.settings.fenceResolveTimeoutMs);
-      if (recorded === undefined) {
-        this.#settleInflightBy(
-          -1,
-          () =>
-            new WalError(
-              WalErrorCode.OUTCOME_UNKNOWN,
-              `append on pchannel "${pchannel}": fenced while writing, and the new writer did not record the segment end in time`,
-            ),
-        );
-      } else {
-        this.#settleInflightBy(recorded.lastEntryId, () => error);
-      }
-    }
-    this.#fence(error);
-  }
-
-  /** Settles every block in flight: entries up to `lastEntryId` succeed, the others get `failure`. */
-  #settleInflightBy(lastEntryId: number, failure: (block: CutBlock) => unknown): void {
-    for (const block of this.#inflight.splice(0)) {
-      settleBlock(block, lastEntryId, failure);
-      this.#budget.release(block.budgetBytes);
-    }
-  }
-
   #fence(error: WalError): void {
     this.#phase = 'fenced';
     this.#fenceError = error;
-    this.#settleInflightBy(-1, () => error);
+    this.#inflight.settleBy(-1, () => error);
     for (const entry of this.#queue.drain()) this.#failQueued(entry, error);
     this.#timer.disarm();
     this.#i.tail.unregister(this.#token);
-    void this.#segment?.sink.close();
+    void this.#segments.active?.sink.close();
     this.#i.logger.info({ err: error }, 'fenced');
   }
 
