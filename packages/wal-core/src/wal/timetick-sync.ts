@@ -31,12 +31,13 @@ type AppendTick = (tick: MutableMessage, ctx: AppendContext) => Promise<AppendRe
 
 /**
  * Publishes time ticks. After appends (on demand, one sync at a time) it pushes the messages whose
- * every earlier allocation is acknowledged into the write-ahead buffer under an in-memory tick at the
- * confirmed boundary — tail readers see a message as soon as it and everything before it are durable,
- * not one backend write later. When data has waited `persistIntervalMs` for a persisted tick (catch-up
- * readers release messages only on persisted ticks), when asked to persist, and when idle, it takes a
- * fresh tick and waits until every earlier allocation is acknowledged; idle, such an in-memory tick
- * every `intervalMs` keeps readers' safe time moving without any write.
+ * every earlier allocation is acknowledged into the write-ahead buffer under a tick at the confirmed
+ * boundary — tail readers see a message as soon as it and everything before it are durable, not one
+ * backend write later. When nothing can be published that way but a tick is wanted (idle, a reader or
+ * the close asking, or a TSO block's end where the boundary has no free tt) it takes a fresh tick and
+ * waits until every earlier allocation is acknowledged; idle, such a tick every `intervalMs` keeps
+ * readers' safe time moving. A tick is also written to the backend when data has waited
+ * `persistIntervalMs` for one (catch-up readers release messages only on persisted ticks) or when asked.
  */
 export class TimeTickSync {
   readonly #o: TimeTickSyncOptions;
@@ -78,7 +79,7 @@ export class TimeTickSync {
     this.acked();
   }
 
-  /** An append finished: publish what it confirmed soon (a fresh tick only when a persisted one is due). */
+  /** An append finished: publish what it confirmed soon. */
   acked(): void {
     // Already requested: the loop was woken (or is syncing and will run again without waiting).
     if (this.#requested) return;
