@@ -1,6 +1,6 @@
 import { noopLogger, systemClock } from '@streamsvc/common';
 import { StreamingError } from '@streamsvc/message';
-import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
+import { BatchTsoAllocator, wallClockTsoSource } from '@streamsvc/tso';
 import { memoryWal } from '@streamsvc/wal-memory';
 
 import { WalManager } from './wal-manager.js';
@@ -8,16 +8,7 @@ import { WalManager } from './wal-manager.js';
 const P = 'mgr-dml_0';
 
 async function manager(): Promise<WalManager> {
-  let next = tsAtMs(Date.now());
-  const tso = new BatchTsoAllocator({
-    source: {
-      allocate: async (count) => {
-        const first = next > tsAtMs(Date.now()) ? next : tsAtMs(Date.now());
-        next = first + BigInt(count);
-        return first;
-      },
-    },
-  });
+  const tso = new BatchTsoAllocator({ source: wallClockTsoSource() });
   const opener = await memoryWal.createOpener(memoryWal.configSchema.parse({}), {
     logger: noopLogger,
     clock: systemClock,

@@ -21,6 +21,7 @@ export {
 } from './hybrid-ts.js';
 export { GlobalTsoAllocator } from './global-allocator.js';
 export { BatchTsoAllocator } from './batch-allocator.js';
+export { wallClockTsoSource } from './wall-clock-source.js';
 export { TsoError, TsoErrorCode } from './errors.js';
 
 export type { TsParts } from './hybrid-ts.js';

@@ -5,7 +5,7 @@ import { DataType, MessageBuilder, encodeMessage, vchannelName } from '@streamsv
 import type { MutableMessage } from '@streamsvc/message';
 import { StreamingNodeHandlerServiceClient, StreamingNodeManagerServiceClient } from '@streamsvc/proto';
 import type { ConsumeRequest, ConsumeResponse, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
-import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
+import { BatchTsoAllocator, wallClockTsoSource } from '@streamsvc/tso';
 import { memoryWal } from '@streamsvc/wal-memory';
 
 import { StreamingNode, WalManager, startGrpcServer } from '../../src/index.js';
@@ -23,18 +23,7 @@ export interface NodeFixture extends AsyncDisposable {
 }
 
 function tso(): BatchTsoAllocator {
-  let next = tsAtMs(Date.now());
-  return new BatchTsoAllocator({
-    source: {
-      allocate: async (count) => {
-        const now = tsAtMs(Date.now());
-        if (now > next) next = now;
-        const first = next;
-        next += BigInt(count);
-        return first;
-      },
-    },
-  });
+  return new BatchTsoAllocator({ source: wallClockTsoSource() });
 }
 
 /** A node over the memory backend on 127.0.0.1:<random>, with PCHANNEL assigned under term 1. */

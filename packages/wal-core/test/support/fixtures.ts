@@ -1,4 +1,4 @@
-import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
+import { BatchTsoAllocator, wallClockTsoSource } from '@streamsvc/tso';
 import { DataType, MessageBuilder, vchannelName } from '@streamsvc/message';
 import type { MutableMessage } from '@streamsvc/message';
 
@@ -11,18 +11,7 @@ export function vchannelOf(collectionId: bigint, pchannel = PCHANNEL): string {
 
 /** A node TSO backed by an in-process source that follows the wall clock. */
 export function testTso(): BatchTsoAllocator {
-  let next = tsAtMs(Date.now());
-  return new BatchTsoAllocator({
-    source: {
-      allocate: async (count) => {
-        const now = tsAtMs(Date.now());
-        if (now > next) next = now;
-        const first = next;
-        next += BigInt(count);
-        return first;
-      },
-    },
-  });
+  return new BatchTsoAllocator({ source: wallClockTsoSource() });
 }
 
 export function createCollection(vchannel: string, collectionId: bigint, partitions: bigint[] = [1n]): MutableMessage {

@@ -1,20 +1,9 @@
 import { DataType, MessageBuilder } from '@streamsvc/message';
-import { BatchTsoAllocator, tsAtMs } from '@streamsvc/tso';
+import { BatchTsoAllocator, wallClockTsoSource } from '@streamsvc/tso';
 
 /** A node TSO over an in-process source that follows the wall clock (for WALs opened in the bench). */
 export function wallClockTso(): BatchTsoAllocator {
-  let next = tsAtMs(Date.now());
-  return new BatchTsoAllocator({
-    source: {
-      allocate: async (count) => {
-        const now = tsAtMs(Date.now());
-        if (now > next) next = now;
-        const first = next;
-        next += BigInt(count);
-        return first;
-      },
-    },
-  });
+  return new BatchTsoAllocator({ source: wallClockTsoSource() });
 }
 
 /**
