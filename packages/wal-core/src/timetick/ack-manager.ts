@@ -174,16 +174,9 @@ export class AckManager {
     }
     this.ack(acker);
     await this.waitConfirmed(acker.tt, options);
-    // Every allocation below the tick is acknowledged, so the successful ones among them are final.
-    const tt = acker.tt;
-    const confirmed: ImmutableMessage[] = [];
-    for (let top = this.#unemitted.peek(); top !== undefined && top.tt < tt; top = this.#unemitted.peek()) {
-      const detail = this.#unemitted.pop()!;
-      confirmed.push(detail.message!);
-      // It may wait longer as a confirm candidate (a txn pins it): only its id is needed there.
-      detail.message = undefined;
-    }
-    return { tt, lastConfirmed: acker.lastConfirmed, confirmed };
+    // Every allocation below the tick is acknowledged, so the successful ones among them are final (the
+    // tick's own allocation is not a message).
+    return { tt: acker.tt, lastConfirmed: acker.lastConfirmed, confirmed: this.#takeUnemitted(acker.tt) };
   }
 
   /**
@@ -197,13 +190,7 @@ export class AckManager {
    */
   takeConfirmed(): { tt: bigint; lastConfirmed: MessageId; confirmed: ImmutableMessage[] } | undefined {
     if (!this.#gapAfterConfirmed || !this.confirmedWaiting) return undefined;
-    const confirmed: ImmutableMessage[] = [];
-    for (let top = this.#unemitted.peek(); top !== undefined && top.tt <= this.#lastConfirmedTt;) {
-      this.#unemitted.pop();
-      confirmed.push(top.message!);
-      top.message = undefined;
-      top = this.#unemitted.peek();
-    }
+    const confirmed = this.#takeUnemitted(this.#lastConfirmedTt);
     // Every message above the boundary was allocated after every record the current id was folded from
     // was acknowledged (their endTt is at or below the boundary), so its id is at or above the current one.
     return { tt: this.#lastConfirmedTt + 1n, lastConfirmed: this.#lastConfirmed.current, confirmed };
@@ -267,6 +254,18 @@ export class AckManager {
     };
     this.#notAcked.push(detail);
     return detail;
+  }
+
+  /** Removes and returns, in tt order, the successful appends at or below `tt` that no tick took yet. */
+  #takeUnemitted(tt: bigint): ImmutableMessage[] {
+    const confirmed: ImmutableMessage[] = [];
+    for (let top = this.#unemitted.peek(); top !== undefined && top.tt <= tt; top = this.#unemitted.peek()) {
+      this.#unemitted.pop();
+      confirmed.push(top.message!);
+      // It may wait longer as a confirm candidate (a txn pins it): only its id is needed there.
+      top.message = undefined;
+    }
+    return confirmed;
   }
 
   #popConfirmed(): void {
