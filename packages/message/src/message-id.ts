@@ -20,7 +20,8 @@ export interface MessageId {
   equals(other: MessageId): boolean;
   /**
    * The stable, versioned string form; `codec.parse(id.toString())` equals `id`. Ids never change, so
-   * one object always gives the same text (the append path caches it per object).
+   * one object always gives the same text: compute it once per object (the append path asks the same
+   * last-confirmed id for it on every message stamped with it).
    */
   toString(): string;
 }

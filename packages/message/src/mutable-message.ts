@@ -16,8 +16,6 @@ import { readUint64, validateEnvelope, writeProto } from './system-properties.js
 
 /** The last term stamped and its text: a WAL stamps the same term on every message. */
 let lastTerm: { readonly value: bigint | undefined; readonly text: string } = { value: undefined, text: '' };
-/** The last last-confirmed id stamped and its text: a WAL stamps one id object on many messages in a row. */
-let lastConfirmedText: { readonly id: MessageId | undefined; readonly text: string } = { id: undefined, text: '' };
 
 /** Input of {@link MutableMessage.withTxnContext}: keepalive defaults to 0 (the server's default). */
 export interface TxnContextInit {
@@ -135,9 +133,7 @@ export class MutableMessage<T extends WritableMessageType = WritableMessageType>
    * @throws MessageError `PROPERTY_ALREADY_SET` when `_lc` or `_lcs` is already set.
    */
   withLastConfirmed(id: MessageId): this {
-    // Ids are immutable, so the same object always has the same text.
-    if (id !== lastConfirmedText.id) lastConfirmedText = { id, text: id.toString() };
-    this.setOnce(PropertyKey.LastConfirmed, lastConfirmedText.text, PropertyKey.LastConfirmedSelf);
+    this.setOnce(PropertyKey.LastConfirmed, id.toString(), PropertyKey.LastConfirmedSelf);
     this.#lastConfirmed = id;
     return this;
   }

@@ -48,8 +48,11 @@ class SegmentEntryId implements SegmentEntryMessageId {
     return this.compare(other) === 0;
   }
 
+  #text: string | undefined;
+
   toString(): string {
-    return `${V1_PREFIX}${this.segmentId}:${this.entryId}`;
+    // Cached: the WAL stamps the same last-confirmed id's text on many messages in a row.
+    return (this.#text ??= `${V1_PREFIX}${this.segmentId}:${this.entryId}`);
   }
 }
 

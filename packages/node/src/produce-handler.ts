@@ -1,7 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '@streamsvc/common';
 import { decodeMessage, MessageError, PayloadArena, StreamingError } from '@streamsvc/message';
-import type { MessageId } from '@streamsvc/message';
 import type { AppendOutcome, ProduceRequest, ProduceResponse } from '@streamsvc/proto';
 import type { AppendResult, Wal } from '@streamsvc/wal-core';
 
@@ -39,7 +38,6 @@ export class ProduceHandler {
   #ending = false;
   #ended = false;
   #drained: (() => void) | undefined;
-  #lastConfirmed: { readonly id: MessageId | undefined; readonly text: string } = { id: undefined, text: '' };
 
   constructor(call: ServerDuplexStream<ProduceRequest, ProduceResponse>, options: ProduceHandlerOptions) {
     this.#call = call;
@@ -124,28 +122,11 @@ export class ProduceHandler {
         continue;
       }
       void appended.then(
-        (r) => settle(i, this.#ok(r)),
+        (r) => settle(i, succeeded(r)),
         (e: unknown) => settle(i, failed(e)),
       );
     }
     if (messages.length === 0) this.#answer(wal, requestId, outcomes);
-  }
-
-  #ok(r: AppendResult): AppendOutcome {
-    // The WAL stamps the same last-confirmed id object on many messages in a row: its text is reused.
-    if (r.lastConfirmed !== this.#lastConfirmed.id)
-      this.#lastConfirmed = { id: r.lastConfirmed, text: r.lastConfirmed.toString() };
-    return {
-      outcome: {
-        $case: 'ok',
-        ok: {
-          messageId: r.id.toString(),
-          timeTick: r.timeTick,
-          lastConfirmed: this.#lastConfirmed.text,
-          txn: r.txnContext ? { txnId: r.txnContext.txnId, keepaliveMs: r.txnContext.keepaliveMs } : undefined,
-        },
-      },
-    };
   }
 
   #answer(wal: Wal, requestId: bigint, outcomes: AppendOutcome[]): void {
@@ -179,6 +160,20 @@ export class ProduceHandler {
     if (this.#ended || this.#call.cancelled || this.#call.destroyed) return;
     this.#call.write(response);
   }
+}
+
+function succeeded(r: AppendResult): AppendOutcome {
+  return {
+    outcome: {
+      $case: 'ok',
+      ok: {
+        messageId: r.id.toString(),
+        timeTick: r.timeTick,
+        lastConfirmed: r.lastConfirmed.toString(),
+        txn: r.txnContext ? { txnId: r.txnContext.txnId, keepaliveMs: r.txnContext.keepaliveMs } : undefined,
+      },
+    },
+  };
 }
 
 function failed(e: unknown): AppendOutcome {

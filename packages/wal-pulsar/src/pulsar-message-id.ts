@@ -73,8 +73,11 @@ class PulsarId implements PulsarMessageId {
     return Uint8Array.from(this.#bytes);
   }
 
+  #text: string | undefined;
+
   toString(): string {
-    return `${V1_PREFIX}${Buffer.from(this.#bytes).toString('base64url')}`;
+    // Cached: the WAL stamps the same last-confirmed id's text on many messages in a row.
+    return (this.#text ??= `${V1_PREFIX}${Buffer.from(this.#bytes).toString('base64url')}`);
   }
 }
 
