@@ -8,6 +8,9 @@ import type { AppendContext, AppendInterceptor, AppendNext, AppendResult } from 
 
 type TxnRole = 'begin' | 'body' | 'commit' | 'rollback';
 
+const isTxnControl = (type: MessageType): boolean =>
+  type === MessageType.BeginTxn || type === MessageType.CommitTxn || type === MessageType.RollbackTxn;
+
 /**
  * Gives every message its time tick and last-confirmed id, and runs the transaction state machine.
  * The tick is allocated here and acknowledged when the append below finished, whatever happened —
@@ -39,7 +42,10 @@ export class TimeTickInterceptor implements AppendInterceptor {
     let session: TxnSession | undefined;
     try {
       message.withTimeTick(acker.tt).withLastConfirmed(acker.lastConfirmed);
-      [role, session] = await this.#enterTxn(message, acker.tt);
+      // Most appends are outside any txn: they skip the txn step and its await.
+      if (message.txnContext !== undefined || isTxnControl(message.type)) {
+        [role, session] = await this.#enterTxn(message, acker.tt);
+      }
       const result = await next(ctx);
       this.#leaveTxn(role, session, acker.tt, true, result.id);
       this.#acks.ack(acker, { message: result.message, txn: session });
