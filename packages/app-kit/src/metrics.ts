@@ -153,22 +153,25 @@ export function walNodeMetrics(metrics: AppMetrics, options: { readonly clock?: 
       const ok = okByType;
       return {
         name: 'metrics',
-        async append(ctx, next) {
+        // Not an async function: one fewer async frame per append (the chain turns throws into rejections).
+        append(ctx, next) {
           const type = ctx.message.type;
           if (type === MessageType.TimeTick) return next(ctx);
           const startMs = performance.now();
-          try {
-            const result = await next(ctx);
-            const count = ok.get(type);
-            if (count === undefined) ok.set(type, { n: 1 });
-            else count.n++;
-            return result;
-          } catch (e) {
-            appends.inc({ pchannel, type: messageTypeName(type), outcome: (e as { code?: string }).code ?? 'error' });
-            throw e;
-          } finally {
-            timer.observe((performance.now() - startMs) / 1000);
-          }
+          return next(ctx).then(
+            (result) => {
+              timer.observe((performance.now() - startMs) / 1000);
+              const count = ok.get(type);
+              if (count === undefined) ok.set(type, { n: 1 });
+              else count.n++;
+              return result;
+            },
+            (e: unknown) => {
+              timer.observe((performance.now() - startMs) / 1000);
+              appends.inc({ pchannel, type: messageTypeName(type), outcome: (e as { code?: string }).code ?? 'error' });
+              throw e;
+            },
+          );
         },
       };
     },

@@ -1,6 +1,7 @@
 import { isCodedError, systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import { MessageError, MessageType, StreamingError } from '@streamsvc/message';
+import type { MessageId, MutableMessage } from '@streamsvc/message';
 
 import type { BackendWal } from '../spi/backend.js';
 import { WalError } from '../spi/wal-error.js';
@@ -24,32 +25,58 @@ export interface BackendAppendOptions {
  */
 export function backendAppend(options: BackendAppendOptions): (ctx: AppendContext) => Promise<AppendResult> {
   const clock = options.clock ?? systemClock;
-  return async (ctx) => {
+  const write = (ctx: AppendContext): Promise<MessageId> => {
+    try {
+      return options.backend.append(ctx.message, { signal: ctx.signal });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  // After a failed attempt (the write or storing its result): retries while the backend is
+  // UNAVAILABLE, else translates the error.
+  const retry = async (ctx: AppendContext, failure: unknown): Promise<AppendResult> => {
+    let error = failure;
+    for (let delay = options.retryInitialMs; ; delay = Math.min(delay * 2, options.retryMaxMs)) {
+      if (!WalError.is(error, 'UNAVAILABLE') || options.stopping() || ctx.signal?.aborted) {
+        throw toStreamingError(error, options);
+      }
+      options.logger.warn({ err: error, delayMs: delay }, 'backend unavailable; retrying append');
+      await clock.sleep(delay, { signal: ctx.signal }).catch(() => undefined);
+      try {
+        return stored(ctx.message, await write(ctx));
+      } catch (e) {
+        error = e;
+      }
+    }
+  };
+  // The common case — the first write succeeds — runs without an async frame of its own.
+  return (ctx) => {
     const message = ctx.message;
     if (message.type === MessageType.TimeTick && message.notPersisted) {
       // The time-tick sync publishes those itself; one here would be written as if persisted.
-      throw new Error('[wal] a not-persisted time tick reached the backend');
+      return Promise.reject(new Error('[wal] a not-persisted time tick reached the backend'));
     }
-    for (let delay = options.retryInitialMs; ; delay = Math.min(delay * 2, options.retryMaxMs)) {
-      try {
-        const id = await options.backend.append(message, { signal: ctx.signal });
-        const stored = message.intoImmutable(id);
-        return {
-          id,
-          timeTick: stored.timeTick,
-          lastConfirmed: stored.lastConfirmed,
-          txnContext: stored.txnContext,
-          message: stored,
-        };
-      } catch (e) {
-        if (WalError.is(e, 'UNAVAILABLE') && !options.stopping() && !ctx.signal?.aborted) {
-          options.logger.warn({ err: e, delayMs: delay }, 'backend unavailable; retrying append');
-          await clock.sleep(delay, { signal: ctx.signal }).catch(() => undefined);
-          continue;
+    return write(ctx).then(
+      (id) => {
+        try {
+          return stored(message, id);
+        } catch (e) {
+          return retry(ctx, e);
         }
-        throw toStreamingError(e, options);
-      }
-    }
+      },
+      (e: unknown) => retry(ctx, e),
+    );
+  };
+}
+
+function stored(message: MutableMessage, id: MessageId): AppendResult {
+  const immutable = message.intoImmutable(id);
+  return {
+    id,
+    timeTick: immutable.timeTick,
+    lastConfirmed: immutable.lastConfirmed,
+    txnContext: immutable.txnContext,
+    message: immutable,
   };
 }
 

@@ -22,16 +22,17 @@ export class RedoInterceptor implements AppendInterceptor {
     this.#term = term;
   }
 
-  async append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
+  append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
     if (ctx.message.type === MessageType.TimeTick) return next(ctx);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await next({ ...ctx, message: ctx.message.clone().withWalTerm(this.#term) });
-      } catch (e) {
-        if (!(e instanceof RedoAppend) || attempt >= MAX_REDO) throw e;
-        ctx.signal?.throwIfAborted();
-      }
-    }
+    return this.#attempt(ctx, next, 1);
+  }
+
+  #attempt(ctx: AppendContext, next: AppendNext, attempt: number): Promise<AppendResult> {
+    return next({ ...ctx, message: ctx.message.clone().withWalTerm(this.#term) }).catch((e: unknown) => {
+      if (!(e instanceof RedoAppend) || attempt >= MAX_REDO) throw e;
+      ctx.signal?.throwIfAborted();
+      return this.#attempt(ctx, next, attempt + 1);
+    });
   }
 }
 
@@ -84,10 +85,14 @@ export class VChannelInterceptor implements AppendInterceptor {
     this.#vchannels = vchannels;
   }
 
-  async append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
+  append(ctx: AppendContext, next: AppendNext): Promise<AppendResult> {
     this.#vchannels.check(ctx.message);
-    const result = await next(ctx);
+    return next(ctx).then(this.#applied);
+  }
+
+  // Made once: no closure per append.
+  readonly #applied = (result: AppendResult): AppendResult => {
     this.#vchannels.apply(result.message);
     return result;
-  }
+  };
 }

@@ -30,14 +30,29 @@ export type AppendNext = (context: AppendContext) => Promise<AppendResult>;
  */
 export interface AppendInterceptor {
   readonly name: string;
+  /** Appends through `next`; a throw counts as a rejection (see {@link chainInterceptors}). */
   append(context: AppendContext, next: AppendNext): Promise<AppendResult>;
   /** Called once when the WAL closes, innermost first. */
   close?(): Promise<void>;
 }
 
-/** Builds `interceptors[0](… interceptors[n-1](last))`. */
+/**
+ * Builds `interceptors[0](… interceptors[n-1](last))`. An interceptor need not be an async function
+ * (one fewer async frame per append on the hot path): whatever it throws before returning its promise
+ * becomes that promise's rejection, so `next` never throws — an interceptor may chain `.then` on it
+ * without a try around the call.
+ */
 export function chainInterceptors(interceptors: readonly AppendInterceptor[], last: AppendNext): AppendNext {
-  return interceptors.reduceRight<AppendNext>((next, interceptor) => (ctx) => interceptor.append(ctx, next), last);
+  return interceptors.reduceRight<AppendNext>(
+    (next, interceptor) => (ctx) => {
+      try {
+        return interceptor.append(ctx, next);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    last,
+  );
 }
 
 /**
