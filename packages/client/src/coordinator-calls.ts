@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Metadata } from '@grpc/grpc-js';
 import type { ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { abortReason, throwIfAborted } from '@streamsvc/common';
@@ -71,8 +73,11 @@ export class CoordinatorCalls {
     } catch (e) {
       throw toStreamingError(e, 'broadcast');
     }
+    // One id for every attempt of this call: an attempt whose deadline passed here may still be applied
+    // by the coordinator, which answers the retry with that attempt's outcome instead of appending again.
+    const requestId = randomUUID();
     const response = await this.#retrying<BroadcastResponse>('broadcast', signal, (endpoint, deadline, cb) =>
-      this.#o.pool.broadcast(endpoint).broadcast({ message: bytes }, new Metadata(), { deadline }, cb),
+      this.#o.pool.broadcast(endpoint).broadcast({ message: bytes, requestId }, new Metadata(), { deadline }, cb),
     );
     const results = new Map<string, BroadcastAppendResult>();
     for (const [vchannel, r] of response.results) {

@@ -255,7 +255,10 @@ export class StreamingClient implements AsyncDisposable {
 
   /**
    * Appends one message atomically to every vchannel its broadcast header names, through the
-   * coordinator's broadcaster. Retried like {@link append} (at-least-once).
+   * coordinator's broadcaster. Retried like {@link append}, but every attempt of one call carries the
+   * same request id: when an attempt's deadline passed while the coordinator went on and applied it, the
+   * retry gets that attempt's outcome instead of broadcasting again (as long as the coordinator still
+   * remembers it: see the coordinator README, "Retries").
    * @throws StreamingError the coordinator's error (e.g. RESOURCE_ACQUIRED is retried, INVALID_ARGUMENT
    *   is not); the abort reason on abort (outcome unknown).
    */

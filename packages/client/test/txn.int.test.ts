@@ -143,6 +143,25 @@ describe('coordinator calls', () => {
     expect(cluster.stored(vchannels[1]!).map((m) => m.typeName)).toEqual(['DropCollection']);
   });
 
+  it('a broadcast whose first attempt outlives the call deadline is retried with the same request id, so it is applied once (regression: "collection already exists" after a slow WAL)', async () => {
+    await using client = await connectTo(cluster, { callTimeoutMs: 200 });
+    const vchannels = [cluster.vchannel(0, 6n), cluster.vchannel(1, 6n)];
+    const message = () =>
+      MessageBuilder.dropCollection().header({ collectionId: 6n }).body({}).broadcast(vchannels).build();
+    cluster.coordinator.answerNextBroadcastLate(1_000);
+    const result = await client.broadcast(message());
+    const [first, retry] = cluster.coordinator.broadcastRequestIds;
+    expect(cluster.coordinator.broadcastRequestIds).toHaveLength(2);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(retry).toBe(first);
+    expect(result.broadcastId).toBe(1n);
+    expect(cluster.stored(vchannels[0]!).map((m) => m.typeName)).toEqual(['DropCollection']);
+    // A new call is a new broadcast, with an id of its own.
+    await client.broadcast(message());
+    expect(cluster.coordinator.broadcastRequestIds[2]).not.toBe(first);
+    expect(cluster.stored(vchannels[0]!).map((m) => m.typeName)).toEqual(['DropCollection', 'DropCollection']);
+  });
+
   it('allocateTimestamp returns increasing timestamps, and an unimplemented service is a non-retriable error', async () => {
     await using client = await connectTo(cluster);
     const a = await client.allocateTimestamp();

@@ -37,7 +37,7 @@ function recordingAppender(failures = 0) {
 }
 
 function request(message: Uint8Array): BroadcastRequest {
-  return { message: Buffer.from(message) };
+  return { message: Buffer.from(message), requestId: '' };
 }
 
 function broadcastBytes(): Uint8Array {

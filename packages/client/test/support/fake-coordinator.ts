@@ -27,10 +27,16 @@ export interface CoordinatorEnv {
 
 /**
  * The coordinator services of the fake: AssignmentDiscover (a full snapshot on open and on every
- * {@link publish}; report_error recorded; close answered), Broadcast and AllocTimestamp.
+ * {@link publish}; report_error recorded; close answered), Broadcast (deduplicated by request id) and
+ * AllocTimestamp.
  */
 export class FakeCoordinator {
   readonly reports: ReportAssignmentError[] = [];
+  /** The request id of every Broadcast attempt, in arrival order. */
+  readonly broadcastRequestIds: string[] = [];
+  /** Per non-empty request id, the answer of its broadcast: a retry gets it again, as from the real broadcaster. */
+  readonly #broadcasts = new Map<string, BroadcastResponse>();
+  #lateAnswers: number[] = [];
   readonly #env: CoordinatorEnv;
   readonly #streams = new Set<ServerDuplexStream<AssignmentDiscoverRequest, AssignmentDiscoverResponse>>();
   #nextBroadcastId = 1n;
@@ -77,9 +83,26 @@ export class FakeCoordinator {
     };
   }
 
+  /** The next broadcast attempt is applied at once but answered only after `delayMs` (a slow WAL). */
+  answerNextBroadcastLate(delayMs: number): void {
+    this.#lateAnswers.push(delayMs);
+  }
+
   broadcastService(): StreamingCoordBroadcastServiceServer {
     return {
       broadcast: (call: ServerUnaryCall<BroadcastRequest, BroadcastResponse>, cb: sendUnaryData<BroadcastResponse>) => {
+        const { requestId } = call.request;
+        this.broadcastRequestIds.push(requestId);
+        const delayMs = this.#lateAnswers.shift();
+        const answer = (response: BroadcastResponse): void => {
+          if (delayMs === undefined) cb(null, response);
+          else setTimeout(() => cb(null, response), delayMs);
+        };
+        const earlier = this.#broadcasts.get(requestId);
+        if (earlier !== undefined) {
+          answer(earlier);
+          return;
+        }
         let messages: MutableMessage[];
         try {
           messages = decodeBroadcastMessage(call.request.message).splitIntoMutableMessages();
@@ -89,7 +112,9 @@ export class FakeCoordinator {
         }
         const results = new Map<string, AppendResult>();
         for (const m of messages) results.set(m.vchannel!, this.#env.appendDirect(m));
-        cb(null, { broadcastId: this.#nextBroadcastId++, results, walName: 'memory' });
+        const response: BroadcastResponse = { broadcastId: this.#nextBroadcastId++, results, walName: 'memory' };
+        if (requestId !== '') this.#broadcasts.set(requestId, response);
+        answer(response);
       },
     };
   }

@@ -67,6 +67,12 @@ export interface NodeAssignment {
 export interface BroadcastRequest {
   /** The bytes of a streamsvc.message.v1.Message carrying a broadcast header (_bh) naming the vchannels. */
   message: Buffer;
+  /**
+   * Chosen by the client (a UUID), the same for every retry of one broadcast: the coordinator answers a
+   * retry whose broadcast is in progress or recently finished with that broadcast's outcome instead of
+   * appending it again. Empty (older clients): every request is a new broadcast.
+   */
+  requestId: string;
 }
 
 export interface BroadcastResponse {
@@ -565,13 +571,16 @@ export const NodeAssignment: MessageFns<NodeAssignment> = {
 };
 
 function createBaseBroadcastRequest(): BroadcastRequest {
-  return { message: Buffer.alloc(0) };
+  return { message: Buffer.alloc(0), requestId: "" };
 }
 
 export const BroadcastRequest: MessageFns<BroadcastRequest> = {
   encode(message: BroadcastRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.message.length !== 0) {
       writer.uint32(10).bytes(message.message);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
     }
     return writer;
   },
@@ -597,6 +606,14 @@ export const BroadcastRequest: MessageFns<BroadcastRequest> = {
             message.message = Buffer.from(reader.bytes());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -615,6 +632,7 @@ export const BroadcastRequest: MessageFns<BroadcastRequest> = {
   fromPartial<I extends Exact<DeepPartial<BroadcastRequest>, I>>(object: I): BroadcastRequest {
     const message = createBaseBroadcastRequest();
     message.message = object.message ?? Buffer.alloc(0);
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
