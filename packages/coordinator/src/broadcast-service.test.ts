@@ -5,12 +5,18 @@ import path from 'node:path';
 
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerErrorResponse, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
-import { ManualClock } from '@streamsvc/common';
+import { deferred, ManualClock } from '@streamsvc/common';
 import { encodeMessage, MessageBuilder, STREAMING_ERROR_NUMBERS, StreamingError } from '@streamsvc/message';
 import type { MutableMessage } from '@streamsvc/message';
 import { EmbeddedMetaKv } from '@streamsvc/metastore';
 import { readStreamingErrorMetadata } from '@streamsvc/proto';
-import type { AppendResult, BroadcastRequest, BroadcastResponse, StreamingErrorInfo } from '@streamsvc/proto';
+import type {
+  AppendResult,
+  BroadcastRequest,
+  BroadcastResponse,
+  StreamingCoordBroadcastServiceServer,
+  StreamingErrorInfo,
+} from '@streamsvc/proto';
 import type { TsoSource } from '@streamsvc/tso';
 
 import { broadcastService } from './broadcast-service.js';
@@ -36,8 +42,8 @@ function recordingAppender(failures = 0) {
   return { copies, append };
 }
 
-function request(message: Uint8Array): BroadcastRequest {
-  return { message: Buffer.from(message), requestId: '' };
+function request(message: Uint8Array, requestId = ''): BroadcastRequest {
+  return { message: Buffer.from(message), requestId };
 }
 
 function broadcastBytes(): Uint8Array {
@@ -50,16 +56,21 @@ function broadcastBytes(): Uint8Array {
   );
 }
 
-/** Calls the unary handler as grpc-js would and resolves with its answer. */
+/**
+ * Calls the unary handler (of a service built from `options`, or `options` itself) as grpc-js would and
+ * resolves with its answer. `cancel` makes the call emit 'cancelled', as when the client's deadline passes.
+ */
 function call(
-  options: BroadcastServiceOptions,
+  options: BroadcastServiceOptions | StreamingCoordBroadcastServiceServer,
   req: BroadcastRequest,
+  cancel?: Promise<void>,
 ): Promise<{ response?: BroadcastResponse; error?: Partial<StatusObject>; info?: StreamingErrorInfo }> {
-  const service = broadcastService(options);
+  const service = 'broadcast' in options ? options : broadcastService(options);
   const fakeCall = Object.assign(new EventEmitter(), { request: req }) as unknown as ServerUnaryCall<
     BroadcastRequest,
     BroadcastResponse
   >;
+  void cancel?.then(() => fakeCall.emit('cancelled'));
   return new Promise((resolve) => {
     const callback: sendUnaryData<BroadcastResponse> = (error, response) => {
       if (error) {
@@ -69,6 +80,12 @@ function call(
     };
     service.broadcast(fakeCall, callback);
   });
+}
+
+/** Waits (for microtasks and I/O, not for logic timing) until `predicate` holds. */
+async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  if (!predicate()) throw new Error('timed out');
 }
 
 describe('broadcastService', () => {
@@ -83,6 +100,23 @@ describe('broadcastService', () => {
     expect(response!.walName).toBe('memory');
     expect([...response!.results.keys()]).toEqual(VCHANNELS);
     expect(copies.map((c) => c.broadcastHeader?.broadcastId)).toEqual([500n, 500n]);
+  });
+
+  it('answers a retry with the request id of a finished broadcast with its outcome in standalone mode, appending nothing', async () => {
+    const { copies, append } = recordingAppender();
+    const service = broadcastService({ append, tso: tso(), walName: 'memory' });
+    const first = await call(service, request(broadcastBytes(), 'req-1'));
+    const retry = await call(service, request(broadcastBytes(), 'req-1'));
+    expect(retry.response).toEqual(first.response);
+    expect(copies).toHaveLength(2);
+    const other = await call(service, request(broadcastBytes(), 'req-2'));
+    expect(other.response!.broadcastId).toBe(501n);
+    const reused = encodeMessage(
+      MessageBuilder.dropCollection().header({ collectionId: 450n }).body({}).broadcast(VCHANNELS).build(),
+    );
+    const { info } = await call(service, request(reused, 'req-1'));
+    expect(info).toEqual(expect.objectContaining({ code: STREAMING_ERROR_NUMBERS.INVALID_ARGUMENT, retriable: false }));
+    expect(copies).toHaveLength(4);
   });
 
   it('answers a malformed message with INVALID_ARGUMENT', async () => {
@@ -136,6 +170,29 @@ describe('broadcastService', () => {
       expect(response!.walName).toBe('woodpecker');
       expect([...response!.results.keys()]).toEqual(VCHANNELS);
       expect(copies).toHaveLength(2);
+    });
+
+    it('answers the retry of a call cancelled by its client deadline with the outcome of the broadcast that call started', async () => {
+      const copies: MutableMessage[] = [];
+      const slow = deferred<void>();
+      const append = async (message: MutableMessage): Promise<AppendResult> => {
+        if (copies.length === 0) await slow.promise;
+        copies.push(message);
+        return { messageId: `m${copies.length}`, timeTick: BigInt(copies.length), lastConfirmed: 'm0' };
+      };
+      await using broadcaster = await Broadcaster.start({ kv, prefix: 'coord/', guard: () => [], append, tso: tso() });
+      const service = broadcastService({ broadcaster: () => broadcaster, walName: 'woodpecker' });
+      const deadline = deferred<void>();
+      const first = call(service, request(broadcastBytes(), 'req-1'), deadline.promise);
+      await until(() => broadcaster.inFlight === 1);
+      deadline.resolve();
+      expect((await first).info).toEqual(expect.objectContaining({ code: STREAMING_ERROR_NUMBERS.OUTCOME_UNKNOWN }));
+      const retry = call(service, request(broadcastBytes(), 'req-1'));
+      slow.resolve();
+      const { response } = await retry;
+      expect(response!.broadcastId).toBe(500n);
+      expect([...response!.results.keys()]).toEqual(VCHANNELS);
+      expect(copies.map((c) => c.broadcastHeader?.broadcastId)).toEqual([500n, 500n]);
     });
 
     it('answers COORDINATOR_NOT_ACTIVE once the broadcaster stopped', async () => {

@@ -11,7 +11,9 @@ import type {
 } from '@streamsvc/proto';
 import type { TsoSource } from '@streamsvc/tso';
 
-import type { Broadcaster, BroadcastOutcome, VChannelAppender } from './broadcaster.js';
+import { broadcastRequestKey, BroadcastRequests } from './broadcast-requests.js';
+import type { BroadcastDedupOptions, BroadcastOutcome } from './broadcast-requests.js';
+import type { Broadcaster, VChannelAppender } from './broadcaster.js';
 import { grpcFailure } from './grpc-failure.js';
 
 export type { VChannelAppender } from './broadcaster.js';
@@ -28,6 +30,8 @@ export interface DirectBroadcastServiceOptions {
   readonly tso: TsoSource;
   /** Give up on a vchannel that keeps failing with retriable errors after this long. Default 60 s. */
   readonly deadlineMs?: number;
+  /** How long finished broadcasts answer retries of their request (default 10 min, 10,000 broadcasts). */
+  readonly dedup?: BroadcastDedupOptions;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -57,13 +61,16 @@ export type BroadcastServiceOptions = DirectBroadcastServiceOptions | ClusterBro
  * the call after its broadcast id was allocated does not stop it. With `append` (standalone) the copies
  * are appended directly.
  *
+ * Either way a request carrying the `request_id` of a broadcast in progress or recently finished gets
+ * that broadcast's outcome instead of a second broadcast (see `BroadcastRequests`); one whose id was
+ * used for a different message answers INVALID_ARGUMENT. An empty id: a new broadcast every time.
+ *
  * Errors answer FAILED_PRECONDITION with the StreamingErrorInfo in the metadata: a malformed message is
  * INVALID_ARGUMENT, a StreamingError keeps its code, anything else is INNER (retriable).
  */
 export function broadcastService(options: BroadcastServiceOptions): StreamingCoordBroadcastServiceServer {
   const log = (options.logger ?? noopLogger).child({ component: 'broadcast' });
-  const run: (message: BroadcastMutableMessage, signal: AbortSignal) => Promise<BroadcastOutcome> =
-    'broadcaster' in options ? viaBroadcaster(options.broadcaster) : direct(options);
+  const run: Run = 'broadcaster' in options ? viaBroadcaster(options.broadcaster) : direct(options);
   return {
     broadcast(call: ServerUnaryCall<BroadcastRequest, BroadcastResponse>, callback: sendUnaryData<BroadcastResponse>) {
       const cancelled = new AbortController();
@@ -71,7 +78,11 @@ export function broadcastService(options: BroadcastServiceOptions): StreamingCoo
       call.on('cancelled', onCancelled);
       void (async () => {
         try {
-          const outcome = await run(decodeBroadcastMessage(call.request.message), cancelled.signal);
+          const outcome = await run(
+            decodeBroadcastMessage(call.request.message),
+            call.request.requestId,
+            cancelled.signal,
+          );
           log.debug({ broadcastId: String(outcome.broadcastId), vchannels: outcome.results.size }, 'broadcast applied');
           callback(null, {
             broadcastId: outcome.broadcastId,
@@ -88,10 +99,10 @@ export function broadcastService(options: BroadcastServiceOptions): StreamingCoo
   };
 }
 
-function viaBroadcaster(
-  broadcaster: () => Broadcaster | undefined,
-): (message: BroadcastMutableMessage, signal: AbortSignal) => Promise<BroadcastOutcome> {
-  return (message, signal) => {
+type Run = (message: BroadcastMutableMessage, requestId: string, signal: AbortSignal) => Promise<BroadcastOutcome>;
+
+function viaBroadcaster(broadcaster: () => Broadcaster | undefined): Run {
+  return (message, requestId, signal) => {
     const active = broadcaster();
     if (active === undefined) {
       throw new StreamingError(
@@ -99,17 +110,15 @@ function viaBroadcaster(
         'this coordinator is a standby; broadcast through the active coordinator',
       );
     }
-    return active.broadcast(message, { signal });
+    return active.broadcast(message, { signal, requestId });
   };
 }
 
-function direct(
-  options: DirectBroadcastServiceOptions,
-): (message: BroadcastMutableMessage) => Promise<BroadcastOutcome> {
+function direct(options: DirectBroadcastServiceOptions): Run {
   const clock = options.clock ?? systemClock;
-  return async (broadcast) => {
-    const broadcastId = await options.tso.allocate(1);
-    broadcast.withBroadcastId(broadcastId);
+  const requests = new BroadcastRequests({ ...options.dedup, clock });
+  // The appends are not tied to the caller: a cancelled call's broadcast goes on, for its retry to find.
+  const appendAll = async (broadcast: BroadcastMutableMessage, broadcastId: bigint): Promise<BroadcastOutcome> => {
     const copies = broadcast.splitIntoMutableMessages();
     const deadline = clock.nowMs() + (options.deadlineMs ?? 60_000);
     const results = await Promise.all(
@@ -119,6 +128,15 @@ function direct(
     );
     return { broadcastId, results: new Map(results) };
   };
+  return (broadcast, requestId, signal) =>
+    requests.run(
+      broadcastRequestKey(requestId, broadcast),
+      async () => {
+        const broadcastId = await options.tso.allocate(1);
+        return { job: appendAll(broadcast.withBroadcastId(broadcastId), broadcastId) };
+      },
+      signal,
+    );
 }
 
 async function appendWithRetry(

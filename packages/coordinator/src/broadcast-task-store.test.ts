@@ -76,7 +76,7 @@ describe('BroadcastTaskStore', () => {
 
   it('persists a task as JSON with the message in base64 and a null result per vchannel', async () => {
     const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    const task = await store.create(broadcast(42n), 1234);
+    const task = await store.create(broadcast(42n), { createdAtMs: 1234 });
     expect(task.key).toBe('test/coord/broadcast/tasks/00000000000000000042');
     const stored = JSON.parse(Buffer.from((await kv.get(task.key))!.value).toString('utf8')) as Record<string, unknown>;
     expect(stored).toEqual({
@@ -90,9 +90,19 @@ describe('BroadcastTaskStore', () => {
     expect(message.vchannels).toEqual(VCHANNELS);
   });
 
+  it('persists the request that started a task and loads it back, so retries still match after a takeover', async () => {
+    const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
+    const request = { id: 'req-1', fingerprint: 'ab'.repeat(32) };
+    const task = await store.create(broadcast(43n), { createdAtMs: 1, request });
+    const stored = JSON.parse(Buffer.from((await kv.get(task.key))!.value).toString('utf8')) as Record<string, unknown>;
+    expect(stored['request']).toEqual(request);
+    const [loaded] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadPending();
+    expect(loaded!.request).toEqual(request);
+  });
+
   it('records results, including ones that land together, and loads them back after a restart', async () => {
     const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    await store.create(broadcast(7n), 1);
+    await store.create(broadcast(7n), { createdAtMs: 1 });
     await Promise.all([
       store.recordResult(7n, VCHANNELS[0]!, result(1)),
       store.recordResult(7n, VCHANNELS[2]!, result(3)),
@@ -112,8 +122,8 @@ describe('BroadcastTaskStore', () => {
 
   it('loads tasks in broadcast id order and continues writing the ones it loaded', async () => {
     const first = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    await first.create(broadcast(10n), 1);
-    await first.create(broadcast(9n), 1);
+    await first.create(broadcast(10n), { createdAtMs: 1 });
+    await first.create(broadcast(9n), { createdAtMs: 1 });
     const second = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
     expect((await second.loadPending()).map((t) => t.broadcastId)).toEqual([9n, 10n]);
     await second.recordResult(10n, VCHANNELS[1]!, result(2));
@@ -124,7 +134,7 @@ describe('BroadcastTaskStore', () => {
 
   it('fails with COORDINATOR_NOT_ACTIVE once the leadership guard fails, and then writes nothing more', async () => {
     const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    await store.create(broadcast(5n), 1);
+    await store.create(broadcast(5n), { createdAtMs: 1 });
     await kv.delete(LEADER);
     await kv.put(LEADER, 'coordinator-2');
     const revision = await kv.revision();
@@ -133,7 +143,7 @@ describe('BroadcastTaskStore', () => {
     expect((lost as Error).message).toContain('leadership guard failed');
     expect(store.lost).toBe(lost);
     await expect(store.delete(5n)).rejects.toBe(lost);
-    await expect(store.create(broadcast(6n), 1)).rejects.toBe(lost);
+    await expect(store.create(broadcast(6n), { createdAtMs: 1 })).rejects.toBe(lost);
     await expect(store.checkActive()).rejects.toBe(lost);
     expect(await kv.revision()).toBe(revision);
     expect(await kv.get(store.keyOf(5n))).toBeDefined();
@@ -141,7 +151,7 @@ describe('BroadcastTaskStore', () => {
 
   it('fails with COORDINATOR_NOT_ACTIVE when someone else changed the task behind its back', async () => {
     const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    const task = await store.create(broadcast(5n), 1);
+    const task = await store.create(broadcast(5n), { createdAtMs: 1 });
     await kv.put(task.key, (await kv.get(task.key))!.value);
     const e = await store.recordResult(5n, VCHANNELS[0]!, result(1)).catch((x: unknown) => x);
     expect(StreamingError.is(e, 'COORDINATOR_NOT_ACTIVE')).toBe(true);
@@ -161,8 +171,8 @@ describe('BroadcastTaskStore', () => {
     const lossy = new LostReplyKv(kv);
     const store = new BroadcastTaskStore({ kv: lossy, prefix: PREFIX, guard });
     lossy.loseReplies = 1;
-    await expect(store.create(broadcast(3n), 1)).rejects.toThrow('reply lost');
-    await store.create(broadcast(3n), 1);
+    await expect(store.create(broadcast(3n), { createdAtMs: 1 })).rejects.toThrow('reply lost');
+    await store.create(broadcast(3n), { createdAtMs: 1 });
     lossy.loseReplies = 1;
     await expect(store.recordResult(3n, VCHANNELS[0]!, result(1))).rejects.toThrow('reply lost');
     await store.recordResult(3n, VCHANNELS[1]!, result(2));
@@ -185,7 +195,7 @@ describe('BroadcastTaskStore', () => {
 
   it('refuses results for a vchannel the broadcast does not name or a task it does not track', async () => {
     const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    await store.create(broadcast(4n), 1);
+    await store.create(broadcast(4n), { createdAtMs: 1 });
     await expect(store.recordResult(4n, 'by-dev-dml_9_1v0', result(1))).rejects.toThrow(/does not target/);
     await expect(store.recordResult(99n, VCHANNELS[0]!, result(1))).rejects.toThrow(/no pending broadcast task 99/);
     const withoutId = MessageBuilder.dropCollection()
@@ -193,6 +203,6 @@ describe('BroadcastTaskStore', () => {
       .body({ collectionName: 'x' })
       .broadcast(VCHANNELS)
       .build();
-    await expect(store.create(withoutId, 1)).rejects.toThrow(/needs a broadcast id/);
+    await expect(store.create(withoutId, { createdAtMs: 1 })).rejects.toThrow(/needs a broadcast id/);
   });
 });

@@ -5,6 +5,8 @@ import { listAll } from '@streamsvc/metastore';
 import type { Compare, KeyValue, MetaKv, TxnOp } from '@streamsvc/metastore';
 import type { AppendResult } from '@streamsvc/proto';
 
+import type { BroadcastRequestKey } from './broadcast-requests.js';
+
 /**
  * The active coordinator's leadership check, added to the compare list of every write: typically
  * `[{ key: leadership.key, target: 'createRevision', op: '==', value: leadership.createRevision }]`.
@@ -23,6 +25,12 @@ export interface BroadcastTask {
   /** The broadcast, with its broadcast id set. */
   readonly message: BroadcastMutableMessage;
   readonly createdAtMs: number;
+  /**
+   * The client request that started it, so a coordinator that resumes the task still answers retries
+   * of that request with its outcome. Absent for a request without an id (and for tasks persisted
+   * before request ids existed).
+   */
+  readonly request?: BroadcastRequestKey;
   /** Per target vchannel: where its copy landed, or `undefined` while it is not yet acknowledged. */
   readonly results: ReadonlyMap<string, VChannelResult | undefined>;
 }
@@ -42,6 +50,13 @@ interface TaskJson {
   readonly message: string;
   readonly results: Record<string, { messageId: string; timeTick: string; lastConfirmed: string } | null>;
   readonly createdAtMs: number;
+  readonly request?: { readonly id: string; readonly fingerprint: string };
+}
+
+/** What {@link BroadcastTaskStore.create} persists besides the message. */
+export interface NewBroadcastTask {
+  readonly createdAtMs: number;
+  readonly request?: BroadcastRequestKey;
 }
 
 interface TaskState {
@@ -126,7 +141,8 @@ export class BroadcastTaskStore {
   }
 
   /**
-   * Persists a new task for `message` (its broadcast id set), every vchannel unacknowledged. Calling it
+   * Persists a new task for `message` (its broadcast id set) and the request that started it, every
+   * vchannel unacknowledged. Calling it
    * again after a failure retries the same write and recognises it if the failed attempt was applied.
    * @throws StreamingError COORDINATOR_NOT_ACTIVE when the guard fails (then nothing was written, unless
    *   an earlier attempt whose outcome was unknown was); MetaKvError UNAVAILABLE (retriable)/CLOSED.
@@ -134,7 +150,7 @@ export class BroadcastTaskStore {
    */
   async create(
     message: BroadcastMutableMessage,
-    createdAtMs: number,
+    { createdAtMs, request }: NewBroadcastTask,
     options: CallOptions = {},
   ): Promise<BroadcastTask> {
     const broadcastId = message.broadcastHeader.broadcastId;
@@ -147,6 +163,7 @@ export class BroadcastTaskStore {
           key: this.keyOf(broadcastId),
           message,
           createdAtMs,
+          ...(request !== undefined && { request }),
           results: new Map(message.vchannels.map((v) => [v, undefined])),
         },
         0n,
@@ -286,6 +303,9 @@ function encodeTask(state: TaskState): string {
     message: Buffer.from(encodeMessage(state.task.message)).toString('base64'),
     results,
     createdAtMs: state.task.createdAtMs,
+    ...(state.task.request !== undefined && {
+      request: { id: state.task.request.id, fingerprint: state.task.request.fingerprint },
+    }),
   };
   return JSON.stringify(json);
 }
@@ -299,6 +319,10 @@ function decodeTask(kv: KeyValue): BroadcastTask {
       throw new Error(`its message carries broadcast id ${message.broadcastHeader.broadcastId}, not ${broadcastId}`);
     }
     if (typeof json.createdAtMs !== 'number') throw new Error('createdAtMs is not a number');
+    const request = json.request;
+    if (request !== undefined && (typeof request.id !== 'string' || typeof request.fingerprint !== 'string')) {
+      throw new Error('its request is not {id, fingerprint}');
+    }
     const results = new Map<string, VChannelResult | undefined>();
     for (const vchannel of message.vchannels) {
       const r = json.results[vchannel];
@@ -309,7 +333,14 @@ function decodeTask(kv: KeyValue): BroadcastTask {
           : { messageId: r.messageId, timeTick: BigInt(r.timeTick), lastConfirmed: r.lastConfirmed },
       );
     }
-    return { broadcastId, key: kv.key, message, createdAtMs: json.createdAtMs, results };
+    return {
+      broadcastId,
+      key: kv.key,
+      message,
+      createdAtMs: json.createdAtMs,
+      ...(request !== undefined && { request: { id: request.id, fingerprint: request.fingerprint } }),
+      results,
+    };
   } catch (e) {
     throw new StreamingError('UNRECOVERABLE', `broadcast task ${kv.key} cannot be decoded: ${String(e)}`, {
       cause: e,

@@ -366,4 +366,70 @@ describe('Broadcaster', () => {
     expect((await b.stopped).reason).toBe('closed');
     await expect(b.broadcast(ddl([V0]))).rejects.toThrow(/broadcaster stopped/);
   });
+
+  describe('with request ids', () => {
+    it('answers a retry of a finished broadcast with its outcome and appends nothing', async () => {
+      const b = await start();
+      const first = await b.broadcast(ddl([V0, V1]), { requestId: 'req-1' });
+      const retry = await b.broadcast(ddl([V0, V1]), { requestId: 'req-1' });
+      expect(retry.broadcastId).toBe(first.broadcastId);
+      expect(retry.results).toEqual(first.results);
+      expect(appender.attempts).toHaveLength(2);
+      expect(tso.next).toBe(1001n);
+    });
+
+    it('lets a retry join the broadcast its first attempt started when that caller gave up (a client deadline)', async () => {
+      const b = await start();
+      const release = appender.hang(V1);
+      const caller = new AbortController();
+      const first = b.broadcast(ddl([V0, V1]), { requestId: 'req-1', signal: caller.signal }).catch((e: unknown) => e);
+      await until(() => appender.count(V1) === 1, 'the slow append in flight');
+      caller.abort(new Error('deadline exceeded'));
+      expect(((await first) as Error).message).toBe('deadline exceeded');
+      const retry = b.broadcast(ddl([V0, V1]), { requestId: 'req-1' });
+      release();
+      const outcome = await retry;
+      expect(outcome.broadcastId).toBe(1000n);
+      expect([...outcome.results.keys()]).toEqual([V0, V1]);
+      expect(appender.attempts.map((a) => a.vchannel)).toEqual([V0, V1]);
+      expect(tso.next).toBe(1001n);
+      expect(await tasks()).toEqual([]);
+    });
+
+    it('refuses another message under a request id already used, with INVALID_ARGUMENT, appending nothing', async () => {
+      const b = await start();
+      await b.broadcast(ddl([V0, V1]), { requestId: 'req-1' });
+      const e = await b.broadcast(ddl([V0, V2]), { requestId: 'req-1' }).catch((x: unknown) => x);
+      expect(StreamingError.is(e, 'INVALID_ARGUMENT')).toBe(true);
+      expect((e as Error).message).toContain('request id req-1 was already used for a different message');
+      expect(appender.attempts).toHaveLength(2);
+    });
+
+    it('broadcasts again for an empty request id, as for a client that sends none', async () => {
+      const b = await start();
+      const first = await b.broadcast(ddl([V0]), { requestId: '' });
+      const second = await b.broadcast(ddl([V0]), { requestId: '' });
+      expect([first.broadcastId, second.broadcastId]).toEqual([1000n, 1001n]);
+      expect(appender.count(V0)).toBe(2);
+    });
+
+    it('persists the request with the task, so the coordinator that resumes it answers retries of the request', async () => {
+      const first = await start();
+      appender.hang(V2);
+      const pending = first.broadcast(ddl([V0, V1, V2]), { requestId: 'req-1' }).catch((e: unknown) => e);
+      await until(() => appender.count(V2) === 1, 'the slow append in flight');
+      expect((await taskJson())[0]?.['request']).toEqual({ id: 'req-1', fingerprint: expect.any(String) as unknown });
+      await first.close();
+      expect(StreamingError.is(await pending, 'OUTCOME_UNKNOWN')).toBe(true);
+
+      const second = await start();
+      const retry = await second.broadcast(ddl([V0, V1, V2]), { requestId: 'req-1' });
+      expect(retry.broadcastId).toBe(1000n);
+      expect([...retry.results.keys()]).toEqual([V0, V1, V2]);
+      expect(tso.next).toBe(1001n);
+      expect(appender.landed.map((a) => a.broadcastId)).toEqual([1000n, 1000n, 1000n]);
+      const other = await second.broadcast(ddl([V0]), { requestId: 'req-1' }).catch((x: unknown) => x);
+      expect(StreamingError.is(other, 'INVALID_ARGUMENT')).toBe(true);
+    });
+  });
 });

@@ -6,10 +6,20 @@ import type { MetaKv } from '@streamsvc/metastore';
 import type { AppendResult } from '@streamsvc/proto';
 import type { TsoSource } from '@streamsvc/tso';
 
+import { broadcastRequestKey, BroadcastRequests } from './broadcast-requests.js';
+import type {
+  BroadcastDedupOptions,
+  BroadcastOutcome,
+  BroadcastRequestKey,
+  StartedBroadcast,
+} from './broadcast-requests.js';
 import { BroadcastTaskStore } from './broadcast-task-store.js';
 import type { BroadcastTask, LeadershipGuard } from './broadcast-task-store.js';
+import { linkSignals } from './link-signals.js';
 import { ResourceLocks } from './resource-locks.js';
 import type { ResourceLockHandle } from './resource-locks.js';
+
+export type { BroadcastOutcome } from './broadcast-requests.js';
 
 /**
  * Appends one message to the WAL owning its vchannel (locally in standalone, through the streaming
@@ -33,13 +43,17 @@ export interface BroadcasterOptions {
   readonly lockTimeoutMs?: number;
   /** Backoff between retries of retriable append and MetaKV failures: doubles from 50 ms up to 2 s. */
   readonly retryBackoff?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** How long finished broadcasts answer retries of their request (default 10 min, 10,000 broadcasts). */
+  readonly dedup?: BroadcastDedupOptions;
 }
 
-/** What {@link Broadcaster.broadcast} answers. */
-export interface BroadcastOutcome {
-  readonly broadcastId: bigint;
-  /** Per target vchannel, in the broadcast's vchannel order: where its copy landed. */
-  readonly results: ReadonlyMap<string, AppendResult>;
+/** Options of {@link Broadcaster.broadcast}. */
+export interface BroadcastCallOptions extends CallOptions {
+  /**
+   * The client's id of this broadcast, the same for each of its retries; `''` or absent: a new
+   * broadcast every time. See {@link BroadcastRequests} for what a repeated id gets.
+   */
+  readonly requestId?: string;
 }
 
 /** Why a broadcaster stopped; see {@link Broadcaster.stopped}. */
@@ -73,6 +87,11 @@ interface Failure {
  * re-acquires its keys (before any new broadcast can take them) and appends the copies not yet
  * recorded. A copy appended just before a crash but not yet recorded is appended again, with the same
  * broadcast id in its header: readers drop duplicates by broadcast id.
+ *
+ * **A retried request is broadcast once.** A request carrying the id of a broadcast in progress (here,
+ * or resumed from its persisted task) waits for that broadcast; one carrying the id of a broadcast
+ * finished here within the dedup window gets its outcome without appending anything
+ * ({@link BroadcastRequests}).
  */
 export class Broadcaster implements AsyncDisposable {
   readonly #append: VChannelAppender;
@@ -84,6 +103,7 @@ export class Broadcaster implements AsyncDisposable {
   readonly #maxDelayMs: number;
   readonly #store: BroadcastTaskStore;
   readonly #locks: ResourceLocks;
+  readonly #requests: BroadcastRequests;
   readonly #stop = new AbortController();
   readonly #stopped = deferred<BroadcasterStopped>();
   readonly #jobs = new Set<Promise<unknown>>();
@@ -99,6 +119,7 @@ export class Broadcaster implements AsyncDisposable {
     this.#maxDelayMs = options.retryBackoff?.maxDelayMs ?? 2_000;
     this.#store = new BroadcastTaskStore({ kv: options.kv, prefix: options.prefix, guard: options.guard });
     this.#locks = new ResourceLocks({ clock: this.#clock });
+    this.#requests = new BroadcastRequests({ ...options.dedup, clock: this.#clock });
   }
 
   /**
@@ -129,7 +150,7 @@ export class Broadcaster implements AsyncDisposable {
 
   /**
    * Appends `message` (its broadcast id unset; it is not modified) to every vchannel it names. See the
-   * class comment for the steps and the at-least-once guarantee.
+   * class comment for the steps, the at-least-once guarantee and what a repeated `requestId` gets.
    * @returns the broadcast id and, per vchannel, where its copy landed.
    * @throws StreamingError
    *   - RESOURCE_ACQUIRED (retriable) when a resource key stayed taken for `lockTimeoutMs`: nothing
@@ -141,13 +162,16 @@ export class Broadcaster implements AsyncDisposable {
    *   - the append's own error (e.g. VCHANNEL_DROPPED) when a vchannel failed with a non-retriable
    *     error: the task is deleted and nothing more is retried, but the other vchannels may hold their
    *     copy (this is not a rollback);
-   *   - INVALID_ARGUMENT when the message already carries a broadcast id.
+   *   - INVALID_ARGUMENT when the message already carries a broadcast id, or `requestId` was used for
+   *     a different message;
+   *   - what the broadcast that `requestId` names threw, to a retry of it.
    *   The TSO's errors when no id could be allocated (nothing happened).
    * Abort: before the broadcast id is allocated, nothing happened. After it, the task is (being)
    *   persisted and goes on in the background: the call rejects with the abort reason, but the
-   *   broadcast completes (or fails) as if the caller had waited.
+   *   broadcast completes (or fails) as if the caller had waited; a retry with the same `requestId`
+   *   gets its outcome.
    */
-  async broadcast(message: BroadcastMutableMessage, options: CallOptions = {}): Promise<BroadcastOutcome> {
+  async broadcast(message: BroadcastMutableMessage, options: BroadcastCallOptions = {}): Promise<BroadcastOutcome> {
     const { signal } = options;
     this.#throwIfStopped();
     signal?.throwIfAborted();
@@ -157,6 +181,17 @@ export class Broadcaster implements AsyncDisposable {
         `the broadcast already carries broadcast id ${message.broadcastHeader.broadcastId}; the broadcaster assigns it`,
       );
     }
+    const request = broadcastRequestKey(options.requestId ?? '', message);
+    return this.#requests.run(request, () => this.#start(message, request, signal), signal);
+  }
+
+  /** Takes the locks and the broadcast id, then runs the broadcast in the background: see StartBroadcast. */
+  async #start(
+    message: BroadcastMutableMessage,
+    request: BroadcastRequestKey | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<StartedBroadcast> {
+    this.#throwIfStopped();
     const own = BroadcastMutableMessage.fromEnvelope(message);
     const waiting = linkSignals(this.#stop.signal, signal);
     let lock: ResourceLockHandle;
@@ -179,8 +214,7 @@ export class Broadcaster implements AsyncDisposable {
       waiting.dispose();
     }
     own.withBroadcastId(broadcastId);
-    const job = this.#spawn(this.#runNew(own, lock));
-    return raceAbort(job, signal);
+    return { job: this.#spawn(this.#runNew(own, lock, request)) };
   }
 
   /**
@@ -204,26 +238,31 @@ export class Broadcaster implements AsyncDisposable {
     // Acquired synchronously, in id order, before `start` returns: new broadcasts queue behind.
     const lock = this.#locks.acquire(task.message.broadcastHeader.resourceKeys, { signal: this.#stop.signal });
     const log = this.#log.child({ broadcastId: String(task.broadcastId) });
-    const job = this.#spawn(
-      (async () => {
-        const outcome = await this.#complete(task, await lock);
-        log.info({ vchannels: outcome.results.size }, 'resumed broadcast completed');
-      })(),
+    const job = this.#spawn((async () => this.#complete(task, await lock))());
+    // Retries of the request that started it join it (the client's first attempt died with the old coordinator).
+    if (task.request !== undefined) this.#requests.adopt(task.request, job);
+    job.then(
+      (outcome) => log.info({ vchannels: outcome.results.size }, 'resumed broadcast completed'),
+      (e: unknown) => {
+        if (this.#stop.signal.aborted) log.info({ err: e }, 'resumed broadcast left for the next active coordinator');
+        else log.warn({ err: e }, 'resumed broadcast failed');
+      },
     );
-    job.catch((e: unknown) => {
-      if (this.#stop.signal.aborted) log.info({ err: e }, 'resumed broadcast left for the next active coordinator');
-      else log.warn({ err: e }, 'resumed broadcast failed');
-    });
   }
 
-  async #runNew(message: BroadcastMutableMessage, lock: ResourceLockHandle): Promise<BroadcastOutcome> {
+  async #runNew(
+    message: BroadcastMutableMessage,
+    lock: ResourceLockHandle,
+    request: BroadcastRequestKey | undefined,
+  ): Promise<BroadcastOutcome> {
     let task: BroadcastTask;
     // True once a create attempt may have been applied without our knowing.
     let maybePersisted = false;
     try {
       task = await this.#persist(async () => {
         try {
-          return await this.#store.create(message, this.#clock.nowMs(), { signal: this.#stop.signal });
+          const createdAtMs = this.#clock.nowMs();
+          return await this.#store.create(message, { createdAtMs, request }, { signal: this.#stop.signal });
         } catch (e) {
           if (!StreamingError.is(e, 'COORDINATOR_NOT_ACTIVE')) maybePersisted = true;
           throw e;
@@ -377,24 +416,4 @@ export class Broadcaster implements AsyncDisposable {
 /** A non-retriable append error: the broadcast fails with `error`. */
 class DeliveryFailure {
   constructor(readonly error: unknown) {}
-}
-
-/**
- * A signal aborted by whichever of `signals` aborts first, with its reason. `dispose()` removes the
- * listeners, so a long-lived signal (the broadcaster's) does not collect one per call.
- */
-function linkSignals(...signals: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const cleanups: (() => void)[] = [];
-  for (const s of signals) {
-    if (s === undefined) continue;
-    if (s.aborted) {
-      controller.abort(s.reason);
-      break;
-    }
-    const onAbort = (): void => controller.abort(s.reason);
-    s.addEventListener('abort', onAbort, { once: true });
-    cleanups.push(() => s.removeEventListener('abort', onAbort));
-  }
-  return { signal: controller.signal, dispose: () => cleanups.forEach((c) => c()) };
 }

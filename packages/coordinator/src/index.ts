@@ -30,6 +30,7 @@ export { GrpcNodeManager } from './node-manager-client.js';
 export { RemoteTsoSource } from './remote-tso.js';
 export { Broadcaster } from './broadcaster.js';
 export { BroadcastTaskStore } from './broadcast-task-store.js';
+export { BroadcastRequests, broadcastRequestKey } from './broadcast-requests.js';
 export { ResourceLocks, describeLockKey } from './resource-locks.js';
 
 export type { Topology } from './topology.js';
@@ -39,11 +40,19 @@ export type {
   DirectBroadcastServiceOptions,
   ClusterBroadcastServiceOptions,
 } from './broadcast-service.js';
-export type { BroadcasterOptions, BroadcastOutcome, BroadcasterStopped, VChannelAppender } from './broadcaster.js';
+export type { BroadcasterOptions, BroadcastCallOptions, BroadcasterStopped, VChannelAppender } from './broadcaster.js';
+export type {
+  BroadcastOutcome,
+  BroadcastRequestKey,
+  BroadcastDedupOptions,
+  StartBroadcast,
+  StartedBroadcast,
+} from './broadcast-requests.js';
 export type {
   BroadcastTask,
   BroadcastTaskStoreOptions,
   LeadershipGuard,
+  NewBroadcastTask,
   VChannelResult,
 } from './broadcast-task-store.js';
 export type { LockKey, AcquireLocksOptions, ResourceLockHandle } from './resource-locks.js';
