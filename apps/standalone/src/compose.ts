@@ -121,6 +121,7 @@ export async function compose(
             walName: backend.name,
             clock,
             logger,
+            dedup: { windowMs: config.broadcastDedupWindowMs, maxFinished: config.broadcastDedupMaxEntries },
             append: async (message, options) => {
               const r = await manager.get(toPChannel(message.vchannel!)).append(message, options);
               return { messageId: r.id.toString(), timeTick: r.timeTick, lastConfirmed: r.lastConfirmed.toString() };

@@ -14,6 +14,8 @@ const DEFAULTS = {
   kafkaTopicPrefix: '',
   writeAheadBufferMiB: 16,
   logLevel: 'info',
+  broadcastDedupWindowMs: 600_000,
+  broadcastDedupMaxEntries: 10_000,
   shutdownTimeoutMs: 10_000,
   help: false,
 };
@@ -31,7 +33,16 @@ describe('standalone configuration', () => {
 
   it('takes flags over STREAMSVC_* variables over the --config file', () => {
     const file = path.join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ pchannels: 2, cluster: 'file', wal: 'memory', shutdownTimeoutMs: 500 }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pchannels: 2,
+        cluster: 'file',
+        wal: 'memory',
+        shutdownTimeoutMs: 500,
+        broadcastDedupWindowMs: 1,
+      }),
+    );
     const config = loadConfig(['--config', file, '--pchannels', '8', '--wab-mib', '48'], {
       STREAMSVC_PCHANNELS: '6',
       STREAMSVC_CLUSTER: 'env',
@@ -44,6 +55,7 @@ describe('standalone configuration', () => {
       wal: 'memory',
       writeAheadBufferMiB: 48,
       shutdownTimeoutMs: 500,
+      broadcastDedupWindowMs: 1,
     });
   });
 

@@ -54,6 +54,22 @@ export const standaloneConfigSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
       .default('info')
       .describe('Log level (flag --log-level).'),
+    broadcastDedupWindowMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(600_000)
+      .describe(
+        'How long a finished broadcast answers retries of its client request instead of being broadcast again (config file only).',
+      ),
+    broadcastDedupMaxEntries: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe(
+        'At most this many finished broadcasts are remembered for retries, the oldest forgotten first (config file only).',
+      ),
     shutdownTimeoutMs: z
       .number()
       .int()
@@ -78,7 +94,7 @@ export const USAGE = `usage: streamsvc start [--data-dir DIR] [--listen HOST:POR
 
 /**
  * The flags and variables of the standalone server (`--config FILE.json` and `--help` come with the
- * kit). `shutdownTimeoutMs` is settable from the file only.
+ * kit). `shutdownTimeoutMs` and the `broadcastDedup*` settings are settable from the file only.
  */
 export const standaloneConfigLoader = createConfigLoader({
   schema: standaloneConfigSchema,
@@ -93,7 +109,15 @@ export const standaloneConfigLoader = createConfigLoader({
     'wab-mib': 'writeAheadBufferMiB',
     'log-level': { key: 'logLevel', valueName: 'LEVEL' },
   },
-  env: { prefix: 'STREAMSVC_', names: { writeAheadBufferMiB: 'STREAMSVC_WAB_MIB', shutdownTimeoutMs: false } },
+  env: {
+    prefix: 'STREAMSVC_',
+    names: {
+      writeAheadBufferMiB: 'STREAMSVC_WAB_MIB',
+      shutdownTimeoutMs: false,
+      broadcastDedupWindowMs: false,
+      broadcastDedupMaxEntries: false,
+    },
+  },
   usage: USAGE,
 });
 

@@ -108,6 +108,7 @@ export async function compose(config: ResolvedCoordConfig, overrides: CoordOverr
         tso: ctx.tso,
         clock,
         logger,
+        dedup: { windowMs: config.broadcastDedupWindowMs, maxFinished: config.broadcastDedupMaxEntries },
         append: async (message, options) => {
           const r = await appender.append(message, options);
           return { messageId: r.id.toString(), timeTick: r.timeTick, lastConfirmed: r.lastConfirmed.toString() };

@@ -10,6 +10,8 @@ describe('coordinator configuration', () => {
       listen: '127.0.0.1:19530',
       http: '127.0.0.1:9190',
       sessionTtlMs: 10_000,
+      broadcastDedupWindowMs: 600_000,
+      broadcastDedupMaxEntries: 10_000,
       help: false,
     });
   });

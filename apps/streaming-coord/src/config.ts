@@ -59,6 +59,22 @@ export const coordConfigSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
       .default('info')
       .describe('Log level (flag --log-level).'),
+    broadcastDedupWindowMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(600_000)
+      .describe(
+        'How long a finished broadcast answers retries of its client request instead of being broadcast again (config file only).',
+      ),
+    broadcastDedupMaxEntries: z
+      .number()
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe(
+        'At most this many finished broadcasts are remembered for retries, the oldest forgotten first (config file only).',
+      ),
     shutdownTimeoutMs: z
       .number()
       .int()
@@ -92,7 +108,10 @@ export const coordConfigLoader = createConfigLoader({
     'check-interval-ms': { key: 'checkIntervalMs', valueName: 'MS' },
     'log-level': { key: 'logLevel', valueName: 'LEVEL' },
   },
-  env: { prefix: 'STREAMSVC_', names: { shutdownTimeoutMs: false } },
+  env: {
+    prefix: 'STREAMSVC_',
+    names: { shutdownTimeoutMs: false, broadcastDedupWindowMs: false, broadcastDedupMaxEntries: false },
+  },
   usage: USAGE,
 });
 
