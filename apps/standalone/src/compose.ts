@@ -18,6 +18,7 @@ import {
 import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
 import { broadcastService, discoveryService, SingleNodeCoordinator, tsoService } from '@streamsvc/coordinator';
+import type { VChannelAppender } from '@streamsvc/coordinator';
 import { pchannelName, toPChannel } from '@streamsvc/message';
 import { EmbeddedMetaKv } from '@streamsvc/metastore';
 import { StreamingNode, WalManager, startGrpcServer } from '@streamsvc/node';
@@ -40,6 +41,8 @@ export interface StandaloneApp extends AsyncDisposable {
 export interface StandaloneOverrides {
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** Wraps the per-vchannel append of broadcasts, e.g. to make it slow (default: as is). */
+  readonly wrapBroadcastAppend?: (append: VChannelAppender) => VChannelAppender;
 }
 
 /**
@@ -108,6 +111,10 @@ export async function compose(
       logger,
       node: () => ({ serverId: 1n, address }),
     });
+    const broadcastAppend: VChannelAppender = async (message, options) => {
+      const r = await manager.get(toPChannel(message.vchannel!)).append(message, options);
+      return { messageId: r.id.toString(), timeTick: r.timeTick, lastConfirmed: r.lastConfirmed.toString() };
+    };
     const grpc = await startGrpcServer({
       address: config.listen,
       register: (server) => {
@@ -122,10 +129,7 @@ export async function compose(
             clock,
             logger,
             dedup: { windowMs: config.broadcastDedupWindowMs, maxFinished: config.broadcastDedupMaxEntries },
-            append: async (message, options) => {
-              const r = await manager.get(toPChannel(message.vchannel!)).append(message, options);
-              return { messageId: r.id.toString(), timeTick: r.timeTick, lastConfirmed: r.lastConfirmed.toString() };
-            },
+            append: overrides.wrapBroadcastAppend?.(broadcastAppend) ?? broadcastAppend,
           }),
         );
         void HealthService; // registered by the node
