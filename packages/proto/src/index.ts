@@ -43,6 +43,7 @@ export {
   WalStatus,
 } from './gen/streamsvc/streaming/v1/node.js';
 export { ConsumeBatch } from './consume-batch.js';
+export { EncodedProduceRequest } from './encoded-produce-request.js';
 export type { ConsumeBatchItem, StoredMessageEncoder } from './consume-batch.js';
 export {
   decodeConsumeResponse,

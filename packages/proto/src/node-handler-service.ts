@@ -14,6 +14,7 @@ import {
   StreamingNodeHandlerServiceService as GeneratedService,
 } from './gen/streamsvc/streaming/v1/node.js';
 import { ConsumeBatch } from './consume-batch.js';
+import { EncodedProduceRequest } from './encoded-produce-request.js';
 import type {
   ConsumedMessage,
   ConsumedMessages,
@@ -31,7 +32,8 @@ import type {
 //   message decoder copies the payload out (so a stored message never pins the request); the same for
 //   the messages of a consume response on the client, which decodes them as its reader takes them;
 // - requests are encoded on one long-lived writer into a single copy (a grpc-js client may keep the
-//   bytes for a retry, so they must be its own);
+//   bytes for a retry, so they must be its own); a produce request may come already encoded
+//   (`EncodedProduceRequest`, a buffer of its own), and is sent as it is;
 // - responses are encoded on that writer and handed over as a view of it, no copy at all: responses
 //   are serialized only by a grpc-js server, which copies the bytes into its frame at once
 //   (`BaseServerInterceptingCall.serializeMessage`), before anything else can encode.
@@ -207,12 +209,14 @@ function decodeTxnParts(reader: BinaryReader, length: number): TxnParts {
  * the decoders of produce requests and consume responses replaced by {@link decodeProduceRequest} and
  * {@link decodeConsumeResponse}, and copy-saving encoders. Its
  * response serializers return views of a shared buffer: only a grpc-js server may call them. A consume
- * stream may also be written a {@link ConsumeBatch}, whose messages are encoded into the response.
+ * stream may also be written a {@link ConsumeBatch}, whose messages are encoded into the response, and a
+ * produce stream an {@link EncodedProduceRequest}, whose bytes are sent as they are.
  */
 export const StreamingNodeHandlerServiceService = {
   produce: {
     ...GeneratedService.produce,
-    requestSerialize: (value: ProduceRequest): Buffer => encodeShared(ProduceRequest.encode, value, true),
+    requestSerialize: (value: ProduceRequest | EncodedProduceRequest): Buffer =>
+      value instanceof EncodedProduceRequest ? value.bytes : encodeShared(ProduceRequest.encode, value, true),
     requestDeserialize: (value: Buffer): ProduceRequest => decodeProduceRequest(value),
     responseSerialize: (value: ProduceResponse): Buffer => encodeShared(ProduceResponse.encode, value, false),
   },
