@@ -15,6 +15,7 @@ import {
   encodeImmutableMessage,
   encodeImmutableMessageInto,
   encodeMessage,
+  MessageEncodeScratch,
 } from './encoding.js';
 import { ImmutableMessage as ImmutableMessagePb, Message as MessagePb } from './gen/streamsvc/message/v1/envelope.js';
 import { MessageBuilder } from './message-builder.js';
@@ -202,5 +203,85 @@ describe('encodeImmutableMessage / decodeImmutableMessage', () => {
       properties: new Map(stored.properties),
     }).finish();
     expectMessageError(() => decodeImmutableMessage(badId, codecs), 'INVALID_MESSAGE_ID');
+  });
+});
+
+describe('MessageEncodeScratch', () => {
+  const data = (payload: Uint8Array, properties: Record<string, string> = {}) =>
+    MessageBuilder.data(payload)
+      .vchannel(VCHANNEL)
+      .properties(properties)
+      .build({ maxBytes: 8 * 1024 * 1024 });
+  const text = fc.string({ unit: 'grapheme', maxLength: 20 });
+
+  it('encodes every message to the bytes of encodeMessage, one after the other', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.uint8Array({ maxLength: 3000 }),
+            fc.dictionary(
+              text.filter((k) => k !== '' && !k.startsWith('_')),
+              text,
+            ),
+          ),
+          {
+            maxLength: 6,
+          },
+        ),
+        (inputs) => {
+          const scratch = new MessageEncodeScratch();
+          const messages = inputs.map(([payload, props]) => data(payload, props));
+          const views = messages.map((m) => scratch.encode(m));
+          // All views are read after the last encode: growing the buffer must not change earlier ones.
+          views.forEach((view, i) =>
+            expect(Buffer.from(view).equals(Buffer.from(encodeMessage(messages[i]!)))).toBe(true),
+          );
+        },
+      ),
+    );
+  });
+
+  it('encodes messages of every kind, with stamps, to the bytes of encodeMessage', () => {
+    const scratch = new MessageEncodeScratch();
+    const msg = insertMessage().withTimeTick(5n).withWalTerm(1n).withTxnContext({ txnId: 3n });
+    expect(Buffer.from(scratch.encode(msg)).equals(Buffer.from(encodeMessage(msg)))).toBe(true);
+  });
+
+  it('reuses its buffer from the start after reset', () => {
+    const scratch = new MessageEncodeScratch();
+    const first = scratch.encode(data(new Uint8Array(100).fill(1)));
+    scratch.reset();
+    const second = scratch.encode(data(new Uint8Array(100).fill(2)));
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    expect(Buffer.from(second).equals(Buffer.from(encodeMessage(data(new Uint8Array(100).fill(2)))))).toBe(true);
+  });
+
+  it('drops a buffer that grew past 4 MiB on reset, so one burst does not stay allocated', () => {
+    const scratch = new MessageEncodeScratch();
+    const big = scratch.encode(data(new Uint8Array(5 * 1024 * 1024)));
+    scratch.reset();
+    const next = scratch.encode(data(Uint8Array.of(1)));
+    expect(next.buffer).not.toBe(big.buffer);
+    expect(next.buffer.byteLength).toBeLessThan(1024 * 1024);
+  });
+
+  it('keeps the messages before a failed encode and drops what the failed one wrote', () => {
+    const scratch = new MessageEncodeScratch();
+    const ok = data(Uint8Array.of(1, 2));
+    const before = scratch.encode(ok);
+    // Properties that fail while being iterated make the encode throw after it wrote the payload.
+    const properties = {
+      forEach(write: (value: string, key: string) => void): void {
+        write('v', 'k');
+        throw new Error('boom');
+      },
+    } as unknown as ReadonlyMap<string, string>;
+    expect(() => scratch.encode({ payload: new Uint8Array(300), properties })).toThrow('boom');
+    const after = scratch.encode(ok);
+    expect(after.byteOffset).toBe(before.byteOffset + before.byteLength);
+    expect(Buffer.from(before).equals(Buffer.from(encodeMessage(ok)))).toBe(true);
+    expect(Buffer.from(after).equals(Buffer.from(encodeMessage(ok)))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 
 import { BroadcastMutableMessage } from './broadcast-message.js';
 import { ImmutableMessage as ImmutableMessagePb, Message as MessagePb } from './gen/streamsvc/message/v1/envelope.js';
@@ -27,6 +27,64 @@ export function encodeMessage(message: MessageEnvelope): Uint8Array {
     payload: asBuffer(message.payload),
     properties: message.properties as Map<string, string>,
   });
+}
+
+/** A scratch writer that grew past this is dropped on reset, so one burst does not stay allocated. */
+const MAX_KEPT_SCRATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Encodes messages as `streamsvc.message.v1.Message` bytes (the bytes of {@link encodeMessage}) one
+ * after the other into one buffer that is reused after {@link reset}: for a caller that copies the
+ * bytes on soon (a producer into its request) and so needs no buffer of their own per message, whose
+ * allocation and collection cost more than the encoding for large payloads.
+ */
+export class MessageEncodeScratch {
+  #writer = new BinaryWriter();
+
+  /**
+   * Encodes `message` after the ones before it.
+   * @returns a view of its bytes, valid until the next {@link reset} (the buffer may grow meanwhile:
+   *   views from before keep the old one, which nothing writes to anymore).
+   */
+  encode(message: MessageEnvelope): Uint8Array {
+    const writer = this.#writer;
+    const fields = writer as unknown as WriterFields;
+    const start = fields.pos;
+    try {
+      MessagePb.encode(
+        // The generated encoder only iterates the properties, so the message's own map is passed as is.
+        { payload: asBuffer(message.payload), properties: message.properties as Map<string, string> },
+        writer,
+      );
+    } catch (e) {
+      // Drop what a failed encode wrote; the messages before it stay as they are.
+      fields.pos = start;
+      fields.stackPos = [];
+      throw e;
+    }
+    return fields.buffer.subarray(start, fields.pos);
+  }
+
+  /** Reuses the buffer from its start: views from before become invalid. */
+  reset(): void {
+    const fields = this.#writer as unknown as WriterFields;
+    if (fields.buffer.byteLength > MAX_KEPT_SCRATCH_BYTES) {
+      this.#writer = new BinaryWriter();
+    } else {
+      fields.pos = 0;
+      fields.stackPos = [];
+    }
+  }
+}
+
+/**
+ * The BinaryWriter fields the scratch reads and rewinds, as `wire-writer.ts` does: the version of
+ * @bufbuild/protobuf is pinned in the catalog, and the tests of the scratch cover this path.
+ */
+interface WriterFields {
+  buffer: Uint8Array;
+  pos: number;
+  stackPos: number[];
 }
 
 /** Options of {@link decodeMessage}. */

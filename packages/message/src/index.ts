@@ -32,6 +32,7 @@ export { ImmutableTxnMessage } from './txn-message.js';
 export { BroadcastMutableMessage } from './broadcast-message.js';
 export {
   encodeMessage,
+  MessageEncodeScratch,
   decodeMessage,
   decodeBroadcastMessage,
   encodeImmutableMessage,
