@@ -1,8 +1,9 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { abortReason } from '@streamsvc/common';
 import type { Logger } from '@streamsvc/common';
-import { StreamingError } from '@streamsvc/message';
+import { MessageEncodeScratch, StreamingError } from '@streamsvc/message';
 import type { MessageIdCodec, MessageIdCodecs } from '@streamsvc/message';
+import { EncodedProduceRequest } from '@streamsvc/proto';
 import type {
   AppendOutcome,
   ProduceRequest,
@@ -13,9 +14,11 @@ import type {
 import { appendResultFromWire } from './append-result.js';
 import type { AppendResult } from './append-result.js';
 import { errorFromWire, toStreamingError } from './errors.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import type { PChannelAssignment } from './topology.js';
 
-type ProduceCall = ClientDuplexStream<ProduceRequest, ProduceResponse>;
+// The handler service's request serializer also takes produce requests encoded ahead.
+type ProduceCall = ClientDuplexStream<ProduceRequest | EncodedProduceRequest, ProduceResponse>;
 
 /** What one producer stream needs. */
 export interface ProducerStreamOptions {
@@ -33,7 +36,7 @@ export interface ProducerStreamOptions {
 
 /** One append waiting for its outcome. Settles once; later calls are ignored. */
 class Entry {
-  readonly bytes: Buffer;
+  readonly message: OutgoingMessage;
   sent = false;
   settled = false;
   readonly #resolve: (result: AppendResult) => void;
@@ -42,12 +45,12 @@ class Entry {
   readonly #onAbort: (() => void) | undefined;
 
   constructor(
-    bytes: Buffer,
+    message: OutgoingMessage,
     resolve: (result: AppendResult) => void,
     reject: (error: unknown) => void,
     signal: AbortSignal | undefined,
   ) {
-    this.bytes = bytes;
+    this.message = message;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#signal = signal;
@@ -88,6 +91,12 @@ export class ProducerStream {
   readonly #call: ProduceCall;
   readonly #pending = new Map<bigint, Entry[]>();
   #queue: Entry[] = [];
+  /**
+   * The bytes of the queued messages this stream took, reused once a flush copied them into requests.
+   * Only a stream that takes appends writes it: once the stream failed or retires, the views of the
+   * messages it failed before sending stay valid, and the producer's retry sends them.
+   */
+  readonly #scratch = new MessageEncodeScratch();
   #flushScheduled = false;
   #nextRequestId = 1n;
   #codec: MessageIdCodec | undefined;
@@ -104,7 +113,7 @@ export class ProducerStream {
       term: String(options.assignment.term),
       node: options.assignment.node.address,
     });
-    this.#call = options.client.produce();
+    this.#call = options.client.produce() as ProduceCall;
     this.#call.on('data', (r: ProduceResponse) => this.#onResponse(r));
     this.#call.on('error', (e: Error) => this.#fail(toStreamingError(e, `producer stream to ${this.#where()}`)));
     this.#call.on('status', () =>
@@ -152,16 +161,24 @@ export class ProducerStream {
   }
 
   /**
-   * Appends one encoded message.
+   * Appends one message. Its bytes are taken before this returns (see {@link OutgoingMessage}), also
+   * when the append is refused, so that the caller can retry it.
    * @throws StreamingError the outcome's error, or the stream's failure; the abort reason on abort
-   *   (after the request was sent the message may still be written).
+   *   (after the request was sent the message may still be written); INVALID_ARGUMENT when the message
+   *   cannot be encoded.
    */
-  append(bytes: Buffer, signal?: AbortSignal): Promise<AppendResult> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#closing) return Promise.reject(this.#retired());
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+  append(message: OutgoingMessage, signal?: AbortSignal): Promise<AppendResult> {
+    const refused =
+      this.#failure ?? (this.#closing ? this.#retired() : signal?.aborted ? abortReason(signal) : undefined);
+    try {
+      if (refused === undefined) message.encodeInto(this.#scratch);
+      else message.keep();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (refused !== undefined) return Promise.reject(refused);
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push(new Entry(bytes, resolve, reject, signal));
+      this.#queue.push(new Entry(message, resolve, reject, signal));
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         queueMicrotask(() => this.#flush());
@@ -200,16 +217,26 @@ export class ProducerStream {
       let bytes = 0;
       while (i < queue.length && batch.length < this.#o.maxBatchMessages) {
         const next = queue[i]!;
-        if (batch.length > 0 && bytes + next.bytes.byteLength > this.#o.maxBatchBytes) break;
+        const size = next.message.bytes!.byteLength;
+        if (batch.length > 0 && bytes + size > this.#o.maxBatchBytes) break;
         batch.push(next);
-        bytes += next.bytes.byteLength;
+        bytes += size;
         i++;
       }
       const requestId = this.#nextRequestId++;
-      for (const e of batch) e.sent = true;
+      const request = EncodedProduceRequest.of(
+        requestId,
+        batch.map((e) => e.message.bytes!),
+      );
+      batch.forEach((e, k) => {
+        e.sent = true;
+        // A retry sends the bytes from the request, which nothing writes again.
+        e.message.bytes = request.messages[k];
+      });
       this.#pending.set(requestId, batch);
-      this.#call.write({ request: { $case: 'produce', produce: { requestId, messages: batch.map((e) => e.bytes) } } });
+      this.#call.write(request);
     }
+    this.#scratch.reset();
   }
 
   #onResponse(response: ProduceResponse): void {

@@ -9,6 +9,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { ChannelPool } from './channel-pool.js';
 import type { Discovery } from './discovery.js';
 import { clientClosedError, isAbortReason, outcomeUnknownError, toStreamingError } from './errors.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import { ProducerStream, wasSent } from './producer-stream.js';
 import { assignmentOf, movedOn, UNKNOWN_PCHANNEL, unknownPChannel } from './routing.js';
 import type { PChannelAssignment } from './topology.js';
@@ -56,14 +57,15 @@ export class Producer {
   }
 
   /**
-   * Appends one encoded message to `pchannel`.
+   * Appends one message to `pchannel`. Its bytes are taken before this returns (see
+   * {@link OutgoingMessage}); a retry sends the same bytes.
    * @throws StreamingError a non-retriable error (the server's code and text), INVALID_ARGUMENT for a
    *   pchannel the cluster does not have, ON_SHUTDOWN once the client is closed, OUTCOME_UNKNOWN when the
    *   client closed while the append was in flight; the abort reason on abort (outcome unknown).
    */
   async append(
     pchannel: string,
-    bytes: Buffer,
+    message: OutgoingMessage,
     signal?: AbortSignal,
     options: { retrySent?: boolean } = {},
   ): Promise<AppendResult> {
@@ -73,14 +75,18 @@ export class Producer {
       throwIfAborted(signal);
       // The common case (owner known, its stream open) reaches the stream without waiting on a promise.
       const known = assignmentOf(this.#o.watcher.current, pchannel);
+      // Whatever waits first takes the message's bytes (the caller may reuse its payload once we return).
+      if (known === undefined) message.keep();
       const found =
         known !== undefined ? known : await this.#o.watcher.wait((t) => assignmentOf(t, pchannel), { signal });
       if (found === UNKNOWN_PCHANNEL) throw unknownPChannel(pchannel, this.#o.watcher.current);
       const assignment = found!;
       let error: StreamingError;
       try {
-        const stream = this.#openStream(assignment) ?? (await raceAbort(this.#streamFor(assignment), signal));
-        return await stream.append(bytes, signal);
+        const open = this.#openStream(assignment);
+        if (open === undefined) message.keep();
+        const stream = open ?? (await raceAbort(this.#streamFor(assignment), signal));
+        return await stream.append(message, signal);
       } catch (e) {
         if (isAbortReason(e, signal)) throw e;
         error = toStreamingError(e, `append to ${pchannel}`);

@@ -1,6 +1,6 @@
 import { CloseOnce } from '@streamsvc/common';
 import type { CallOptions, Logger } from '@streamsvc/common';
-import { encodeMessage, isTxnBodyMessageType, StreamingError, toPChannel } from '@streamsvc/message';
+import { isTxnBodyMessageType, StreamingError, toPChannel } from '@streamsvc/message';
 import type { BroadcastMutableMessage, MutableMessage } from '@streamsvc/message';
 
 import type { AppendResult } from './append-result.js';
@@ -12,6 +12,7 @@ import type { BroadcastResult } from './coordinator-calls.js';
 import { Discovery } from './discovery.js';
 import { EndpointRotation } from './endpoint-rotation.js';
 import { clientClosedError, toStreamingError } from './errors.js';
+import { OutgoingMessage } from './outgoing-message.js';
 import { Producer } from './producer.js';
 import { Subscription } from './subscription.js';
 import type { SubscribeOptions } from './subscription.js';
@@ -138,7 +139,6 @@ export class StreamingClient implements AsyncDisposable {
    */
   append(message: MutableMessage, options: CallOptions = {}): Promise<AppendResult> {
     let pchannel: string;
-    let bytes: Buffer;
     try {
       if (this.#closeOnce.started) throw clientClosedError();
       const vchannel = message.vchannel;
@@ -146,12 +146,10 @@ export class StreamingClient implements AsyncDisposable {
         throw new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel to append to`);
       }
       pchannel = toPChannel(vchannel);
-      const encoded = encodeMessage(message);
-      bytes = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     } catch (e) {
       return Promise.reject(toStreamingError(e, 'append'));
     }
-    return this.#producer.append(pchannel, bytes, options.signal);
+    return this.#producer.append(pchannel, new OutgoingMessage(message), options.signal);
   }
 
   /** Like {@link append}, but a failure after the message was sent is OUTCOME_UNKNOWN, not a retry. */
@@ -162,16 +160,13 @@ export class StreamingClient implements AsyncDisposable {
         new StreamingError('INVALID_ARGUMENT', `${message.typeName} message has no vchannel to append to`),
       );
     }
-    let bytes: Buffer;
     let pchannel: string;
     try {
       pchannel = toPChannel(vchannel);
-      const encoded = encodeMessage(message);
-      bytes = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     } catch (e) {
       return Promise.reject(toStreamingError(e, 'append'));
     }
-    return this.#producer.append(pchannel, bytes, signal, { retrySent: false });
+    return this.#producer.append(pchannel, new OutgoingMessage(message), signal, { retrySent: false });
   }
 
   /**
