@@ -12,8 +12,8 @@ export const SYNC_WRITE_PAUSE_MS = 1_000;
  *
  * Why: at idle an append waits for exactly one block write. Through the thread pool that write costs
  * a hand-off to a worker thread and a wake-up of the event loop when it is done; on small VMs each
- * cross-thread wake-up is tens of µs (measured here: ~30 µs of main-thread CPU just to submit a write;
- * written synchronously, the node spent ~5 % less CPU per idle append). Blocking the loop for one small
+ * cross-thread wake-up is tens of µs (measured here: ~30 µs of main-thread CPU just to submit a write,
+ * and an idle append ~40 µs faster at p50 when written synchronously). Blocking the loop for one small
  * O_DSYNC write (~0.13 ms here) costs nothing when nothing else is pending — but it would under load,
  * which is why only a block that is alone, small, and written while the disk answers fast is written
  * this way: a synchronous write that takes longer than {@link SLOW_SYNC_WRITE_MS} turns them off for
