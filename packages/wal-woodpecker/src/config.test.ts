@@ -1,7 +1,7 @@
 import { resolveSettings, woodpeckerWalConfigSchema } from './config.js';
 
 describe('configuration', () => {
-  it('defaults to local mode with group commit (no timer), unlimited blocks per segment, preallocation and idle sync writes', () => {
+  it('defaults to local mode with group commit (no timer), unlimited blocks per segment and preallocation', () => {
     const s = resolveSettings(woodpeckerWalConfigSchema.parse({ rootDir: '/data' }));
     expect(s).toMatchObject({
       mode: 'local',
@@ -12,7 +12,6 @@ describe('configuration', () => {
       segmentMaxBlocks: Number.POSITIVE_INFINITY,
       maxInFlightBytes: 64 * 1024 * 1024,
       preallocateBytes: 64 * 1024 * 1024,
-      idleSyncWriteMaxBytes: 64 * 1024,
       pollInitialMs: 20,
       pollMaxMs: 1000,
     });
@@ -26,7 +25,6 @@ describe('configuration', () => {
       parallelWrites: 4,
       segmentMaxBlocks: 1000,
       preallocateBytes: 0,
-      idleSyncWriteMaxBytes: 0,
       prefix: 'woodpecker',
     });
   });

@@ -132,15 +132,6 @@ export const woodpeckerWalConfigSchema = z
       .describe(
         'Local mode: the segment file is extended (sparse, by ftruncate) this far ahead of the data, so a block write does not change the file size and fdatasync need not commit it. 0 = off.',
       ),
-    idleSyncWriteMaxBytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(4 * MiB)
-      .default(64 * 1024)
-      .describe(
-        'Local mode: a block of at most this many bytes that holds every append pending in the process (an idle writer) is written synchronously on the event loop instead of through the thread pool: one cross-thread hand-off less per idle append. A synchronous write slower than 2 ms turns them off for 1 s. 0 = off.',
-      ),
     putRetries: z
       .number()
       .int()
@@ -201,8 +192,6 @@ export interface WoodpeckerSettings {
   readonly pollInitialMs: number;
   readonly pollMaxMs: number;
   readonly preallocateBytes: number;
-  /** 0 in object mode. */
-  readonly idleSyncWriteMaxBytes: number;
   readonly putRetries: number;
   readonly fenceResolveTimeoutMs: number;
   readonly allowNonAtomicPutIfAbsent: boolean;
@@ -230,7 +219,6 @@ export function resolveSettings(config: WoodpeckerWalConfig): WoodpeckerSettings
     pollInitialMs: config.pollInitialMs,
     pollMaxMs: config.pollMaxMs,
     preallocateBytes: local ? config.preallocateBytes : 0,
-    idleSyncWriteMaxBytes: local ? config.idleSyncWriteMaxBytes : 0,
     putRetries: config.putRetries,
     fenceResolveTimeoutMs: config.fenceResolveTimeoutMs,
     allowNonAtomicPutIfAbsent: config.allowNonAtomicPutIfAbsent,

@@ -8,15 +8,6 @@ interface Waiter {
 }
 
 /**
- * Bytes accepted and not yet durable across every writer of one opener (one storage). A writer whose
- * block holds all of them knows that nothing else in this process waits on the storage — the local
- * sink then writes the block synchronously (see `idleSyncWriteMaxBytes`).
- */
-export class PendingBytes {
-  bytes = 0;
-}
-
-/**
  * Caps the bytes a writer holds that are not yet durable. An append takes its size before it is
  * queued and gives it back when its block is acknowledged or failed. Past the cap, appends wait in
  * FIFO order (no overtaking: a big append is not starved by small ones); a wait is bounded and then
@@ -28,15 +19,12 @@ export class InFlightBudget {
   readonly #maxWaitMs: number;
   readonly #clock: Clock;
   readonly #waiters: Waiter[] = [];
-  readonly #shared: PendingBytes;
   #used = 0;
 
-  /** @param shared the opener-wide total this budget's takes and releases are added to. */
-  constructor(maxBytes: number, maxWaitMs: number, clock: Clock, shared: PendingBytes = new PendingBytes()) {
+  constructor(maxBytes: number, maxWaitMs: number, clock: Clock) {
     this.#maxBytes = maxBytes;
     this.#maxWaitMs = maxWaitMs;
     this.#clock = clock;
-    this.#shared = shared;
   }
 
   /** Bytes taken and not yet released. */
@@ -53,7 +41,6 @@ export class InFlightBudget {
   tryAcquire(bytes: number): boolean {
     if (this.#waiters.length > 0 || this.#used + bytes > this.#maxBytes) return false;
     this.#used += bytes;
-    this.#shared.bytes += bytes;
     return true;
   }
 
@@ -103,7 +90,6 @@ export class InFlightBudget {
   /** Gives `bytes` back and lets waiting appends in, in order. */
   release(bytes: number): void {
     this.#used -= bytes;
-    this.#shared.bytes -= bytes;
     this.#grant();
   }
 
@@ -112,7 +98,6 @@ export class InFlightBudget {
     for (let head = this.#waiters[0]; head !== undefined; head = this.#waiters[0]) {
       if (this.#used + head.bytes > this.#maxBytes) return;
       this.#used += head.bytes;
-      this.#shared.bytes += head.bytes;
       head.grant();
     }
   }

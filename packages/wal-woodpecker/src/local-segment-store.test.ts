@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +20,6 @@ beforeAll(async () => {
     rootDir: dir,
     preallocateBytes: 0,
     readAheadBytes: 64 * 1024,
-    idleSyncWriteMaxBytes: 64 * 1024,
     clock: new ManualClock(),
   });
 });
@@ -38,7 +36,7 @@ async function sinkAfterOneBlock() {
   segmentId++;
   const sink = await store.openSink(PCHANNEL, segmentId, 1n);
   const first = block(0, 0, 'first');
-  expect(await sink.writeBlock(0, first, { chained: false, alone: false })).toBe('durable');
+  expect(await sink.writeBlock(0, first, false)).toBe('durable');
   const paths = store.paths(PCHANNEL, segmentId);
   const fence = (): Promise<void> => writeFile(paths.fence, '{"term":"2"}');
   return { sink, first, fence, data: () => readFile(paths.data) };
@@ -48,7 +46,7 @@ describe('local segment sink fencing', () => {
   it('fails the next block with FENCED, unwritten, once a fence appeared while the writer was idle', async () => {
     const { sink, first, fence, data } = await sinkAfterOneBlock();
     await fence();
-    await expect(sink.writeBlock(1, block(1, 1, 'second'), { chained: false, alone: false })).rejects.toMatchObject({
+    await expect(sink.writeBlock(1, block(1, 1, 'second'), false)).rejects.toMatchObject({
       code: WalErrorCode.FENCED,
     });
     expect(await data()).toEqual(first);
@@ -62,31 +60,7 @@ describe('local segment sink fencing', () => {
     const { sink, first, fence, data } = await sinkAfterOneBlock();
     await fence();
     const second = block(1, 1, 'second');
-    expect(await sink.writeBlock(1, second, { chained: true, alone: false })).toBe('fenced-after-write');
-    expect(await data()).toEqual(Buffer.concat([first, second]));
-    await sink.close();
-  });
-});
-
-describe('local segment sink idle writes', () => {
-  it('writes a block that is alone synchronously: its bytes are in the file before writeBlock returns', async () => {
-    const { sink, first } = await sinkAfterOneBlock();
-    const second = block(1, 1, 'second');
-    const written = sink.writeBlock(1, second, { chained: false, alone: true });
-    expect(readFileSync(store.paths(PCHANNEL, segmentId).data)).toEqual(Buffer.concat([first, second]));
-    expect(await written).toBe('durable');
-    await sink.close();
-  });
-
-  it('still refuses an idle block of a fenced segment before writing it, and reports a fence found after it', async () => {
-    const { sink, first, fence, data } = await sinkAfterOneBlock();
-    await fence();
-    await expect(sink.writeBlock(1, block(1, 1, 'second'), { chained: false, alone: true })).rejects.toMatchObject({
-      code: WalErrorCode.FENCED,
-    });
-    expect(await data()).toEqual(first);
-    const second = block(1, 1, 'second');
-    expect(await sink.writeBlock(1, second, { chained: true, alone: true })).toBe('fenced-after-write');
+    expect(await sink.writeBlock(1, second, true)).toBe('fenced-after-write');
     expect(await data()).toEqual(Buffer.concat([first, second]));
     await sink.close();
   });

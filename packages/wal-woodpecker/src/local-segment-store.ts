@@ -1,4 +1,4 @@
-import { constants, existsSync, writeSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,11 +6,10 @@ import path from 'node:path';
 import type { Clock } from '@streamsvc/common';
 
 import { corruptBlock, asWalError } from './errors.js';
-import { IdleSyncWrites } from './idle-sync-writes.js';
 import { LocalBlockFile } from './local-block-file.js';
 import { LocalSegmentCursor } from './local-segment-cursor.js';
 import type { SegmentEnd } from './log-meta.js';
-import type { BlockSink, BlockWriteHints, BlockWriteOutcome, SegmentCursor, SegmentStore } from './segment-store.js';
+import type { BlockSink, BlockWriteOutcome, SegmentCursor, SegmentStore } from './segment-store.js';
 import { fencedError } from './errors.js';
 
 /** Paths of one segment: `<rootDir>/<pchannel>/<segment>.log` and its fence file `<segment>.fence`. */
@@ -33,21 +32,12 @@ export class LocalSegmentStore implements SegmentStore {
   readonly #preallocateBytes: number;
   readonly #readAheadBytes: number;
   readonly #clock: Clock;
-  readonly #syncWrites: IdleSyncWrites;
 
-  constructor(options: {
-    rootDir: string;
-    preallocateBytes: number;
-    readAheadBytes: number;
-    /** See the `idleSyncWriteMaxBytes` setting; 0 = every block through the thread pool. */
-    idleSyncWriteMaxBytes: number;
-    clock: Clock;
-  }) {
+  constructor(options: { rootDir: string; preallocateBytes: number; readAheadBytes: number; clock: Clock }) {
     this.#rootDir = options.rootDir;
     this.#preallocateBytes = options.preallocateBytes;
     this.#readAheadBytes = options.readAheadBytes;
     this.#clock = options.clock;
-    this.#syncWrites = new IdleSyncWrites(options.idleSyncWriteMaxBytes, options.clock);
   }
 
   paths(pchannel: string, segmentId: number): SegmentPaths {
@@ -65,7 +55,7 @@ export class LocalSegmentStore implements SegmentStore {
       // (write, then fdatasync); measured 5-10 % faster here, same guarantee.
       const fh = await open(paths.data, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC);
       await fsyncDir(paths.dir);
-      return new LocalBlockSink(fh, paths, pchannel, segmentId, term, this.#preallocateBytes, this.#syncWrites);
+      return new LocalBlockSink(fh, paths, pchannel, segmentId, term, this.#preallocateBytes);
     } catch (e) {
       throw asWalError(e, `pchannel "${pchannel}": create segment file ${paths.data}`);
     }
@@ -190,7 +180,6 @@ class LocalBlockSink implements BlockSink {
   readonly #segmentId: number;
   readonly #term: bigint;
   readonly #preallocateBytes: number;
-  readonly #syncWrites: IdleSyncWrites;
   #offset = 0;
   #allocated = 0;
   #closed: Promise<void> | undefined;
@@ -202,7 +191,6 @@ class LocalBlockSink implements BlockSink {
     segmentId: number,
     term: bigint,
     preallocateBytes: number,
-    syncWrites: IdleSyncWrites,
   ) {
     this.#fh = fh;
     this.#paths = paths;
@@ -210,14 +198,13 @@ class LocalBlockSink implements BlockSink {
     this.#segmentId = segmentId;
     this.#term = term;
     this.#preallocateBytes = preallocateBytes;
-    this.#syncWrites = syncWrites;
   }
 
   get describe(): string {
     return `file ${this.#paths.data} offset ${this.#offset}`;
   }
 
-  async writeBlock(_blockNo: number, block: Buffer, hints: BlockWriteHints): Promise<BlockWriteOutcome> {
+  async writeBlock(_blockNo: number, block: Buffer, chained: boolean): Promise<BlockWriteOutcome> {
     // A synchronous stat (~0.5 µs, cheaper than a thread-pool round trip) keeps a fenced writer from even
     // writing its next block. A chained block skips it: the check that ended the previous write ran in
     // this same turn of the event loop, with no I/O callback since — a fence that appeared since raced it
@@ -226,7 +213,7 @@ class LocalBlockSink implements BlockSink {
     // reaches this process by I/O, so it is cut in a later turn and checked here. Under load that halves
     // the stats per block.
     // The file is O_DSYNC: the write returns once durable.
-    if (!hints.chained && existsSync(this.#paths.fence)) {
+    if (!chained && existsSync(this.#paths.fence)) {
       throw fencedError(this.#pchannel, this.#term, `segment ${this.#segmentId} was fenced by a newer writer`);
     }
     const end = this.#offset + block.byteLength;
@@ -239,22 +226,16 @@ class LocalBlockSink implements BlockSink {
         this.#allocated = end + this.#preallocateBytes;
         await this.#fh.truncate(this.#allocated);
       }
-      // Alone: nothing else in the process waits on the disk, so a short synchronous write beats a
-      // thread-pool round trip (see IdleSyncWrites).
-      if (hints.alone && this.#syncWrites.allows(block.byteLength)) {
-        this.#syncWrites.run(() => this.#writeSync(block));
-      } else {
-        let written = 0;
-        // Bounded: a regular file write returns > 0 bytes or throws.
-        while (written < block.byteLength) {
-          const { bytesWritten } = await this.#fh.write(
-            block,
-            written,
-            block.byteLength - written,
-            this.#offset + written,
-          );
-          written += bytesWritten;
-        }
+      let written = 0;
+      // Bounded: a regular file write returns > 0 bytes or throws.
+      while (written < block.byteLength) {
+        const { bytesWritten } = await this.#fh.write(
+          block,
+          written,
+          block.byteLength - written,
+          this.#offset + written,
+        );
+        written += bytesWritten;
       }
     } catch (e) {
       throw asWalError(
@@ -264,14 +245,6 @@ class LocalBlockSink implements BlockSink {
     }
     this.#offset = end;
     return existsSync(this.#paths.fence) ? 'fenced-after-write' : 'durable';
-  }
-
-  #writeSync(block: Buffer): void {
-    let written = 0;
-    // Bounded: a regular file write returns > 0 bytes or throws.
-    while (written < block.byteLength) {
-      written += writeSync(this.#fh.fd, block, written, block.byteLength - written, this.#offset + written);
-    }
   }
 
   async finish(end: SegmentEnd): Promise<void> {

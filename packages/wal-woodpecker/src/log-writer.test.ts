@@ -17,8 +17,7 @@ import type { SegmentEnd } from './log-meta.js';
 import type { LogWriter } from './log-writer.js';
 import type { LogContext } from './open-writer.js';
 import { openLogWriter } from './open-writer.js';
-import { PendingBytes } from './in-flight-budget.js';
-import type { BlockSink, BlockWriteHints, BlockWriteOutcome, SegmentCursor, SegmentStore } from './segment-store.js';
+import type { BlockSink, BlockWriteOutcome, SegmentCursor, SegmentStore } from './segment-store.js';
 import { LogTail } from './tail-hub.js';
 
 const PCHANNEL = 'writer-dml_0';
@@ -38,8 +37,6 @@ class FakeSink implements BlockSink {
   readonly written = new Map<number, Buffer>();
   /** The `chained` flag of every write, in order. */
   readonly chained: boolean[] = [];
-  /** The `alone` flag of every write, in order. */
-  readonly alone: boolean[] = [];
   finished: SegmentEnd | undefined;
   closed = false;
   /** What `repair` answers: by default exactly what was acknowledged. */
@@ -50,9 +47,8 @@ class FakeSink implements BlockSink {
     readonly auto: boolean,
   ) {}
 
-  writeBlock(blockNo: number, block: Buffer, hints: BlockWriteHints): Promise<BlockWriteOutcome> {
-    this.chained.push(hints.chained);
-    this.alone.push(hints.alone);
+  writeBlock(blockNo: number, block: Buffer, chained: boolean): Promise<BlockWriteOutcome> {
+    this.chained.push(chained);
     return new Promise((resolve, reject) => {
       const write: PendingWrite = {
         blockNo,
@@ -115,7 +111,7 @@ afterAll(async () => {
 
 let channel = 0;
 
-async function setup(config: Partial<WoodpeckerWalConfigInput>, auto = true, pending = new PendingBytes()) {
+async function setup(config: Partial<WoodpeckerWalConfigInput>, auto = true) {
   const clock = new ManualClock();
   const store = new FakeStore(auto);
   const pchannel = `${PCHANNEL}${channel++}`;
@@ -125,7 +121,6 @@ async function setup(config: Partial<WoodpeckerWalConfigInput>, auto = true, pen
     store,
     settings: resolveSettings(woodpeckerWalConfigSchema.parse({ mode: 'object', ...config })),
     tail: new LogTail(),
-    pending,
     clock,
     logger: noopLogger,
   };
@@ -207,35 +202,6 @@ describe('LogWriter', () => {
     expect(sink(0).chained).toEqual([false, true, false, false]); // a later turn checks afresh
     sink(0).pending[3]!.complete();
     await later;
-  });
-
-  it('marks a block alone only when it holds every append pending in the writers sharing its total', async () => {
-    const pending = new PendingBytes();
-    // One entry fills a block: cut at the end of the event-loop iteration, not by the flush timer.
-    const a = await setup({ maxBlockEntries: 1, maxParallelUploads: 1 }, false, pending);
-    const b = await setup({ maxBlockEntries: 1, maxParallelUploads: 1 }, false, pending);
-    const first = a.writer.append(message(), undefined);
-    await tick();
-    expect(a.sink(0).alone).toEqual([true]);
-    // b's block is cut while a's is still being written: not alone.
-    const second = b.writer.append(message(), undefined);
-    await tick();
-    expect(b.sink(0).alone).toEqual([false]);
-    a.sink(0).pending[0]!.complete();
-    await first;
-    // a's next block waits behind nothing of its own but b's write is still pending: not alone.
-    const third = a.writer.append(message(), undefined);
-    await tick();
-    expect(a.sink(0).alone).toEqual([true, false]);
-    b.sink(0).pending[0]!.complete();
-    a.sink(0).pending[1]!.complete();
-    await Promise.all([second, third]);
-    expect(pending.bytes).toBe(0);
-    const last = b.writer.append(message(), undefined);
-    await tick();
-    expect(b.sink(0).alone).toEqual([false, true]);
-    b.sink(0).pending[1]!.complete();
-    await last;
   });
 
   it('fails, unwritten, the block of a message that changed between its append and its write', async () => {

@@ -10,7 +10,6 @@ import { entryBytes, writeEntry } from './entry-codec.js';
 import { EntryQueue, failEntry, resolveEntry } from './entry-queue.js';
 import type { PendingEntry } from './entry-queue.js';
 import { InFlightBudget } from './in-flight-budget.js';
-import type { PendingBytes } from './in-flight-budget.js';
 import { InflightBlocks } from './inflight-blocks.js';
 import type { LogClaim, LogMeta, SegmentMeta } from './log-meta.js';
 import { woodpeckerMessageIds } from './message-ids.js';
@@ -31,8 +30,6 @@ export interface WriterInit {
   readonly store: SegmentStore;
   readonly settings: WoodpeckerSettings;
   readonly tail: LogTail;
-  /** Bytes pending across every log of the opener (shared by their writers). */
-  readonly pending: PendingBytes;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The active segment the open created, and its sink. */
@@ -85,12 +82,7 @@ export class LogWriter {
 
   constructor(init: WriterInit) {
     this.#i = init;
-    this.#budget = new InFlightBudget(
-      init.settings.maxInFlightBytes,
-      init.settings.maxInFlightWaitMs,
-      init.clock,
-      init.pending,
-    );
+    this.#budget = new InFlightBudget(init.settings.maxInFlightBytes, init.settings.maxInFlightWaitMs, init.clock);
     this.#timer = new FlushTimer(init.clock, init.settings.flushIntervalMs, () => {
       this.#due = true;
       this.#pump();
@@ -315,8 +307,8 @@ export class LogWriter {
       outcome: undefined,
     };
     this.#inflight.push(block);
-    const hints = { chained: this.#checkTurn.chain(segment.sink), alone: this.#i.pending.bytes === budgetBytes };
-    segment.sink.writeBlock(blockNo, buf, hints).then(
+    const chained = this.#checkTurn.chain(segment.sink);
+    segment.sink.writeBlock(blockNo, buf, chained).then(
       (outcome) => {
         this.#spare.keep(into);
         this.#settle(block, outcome);

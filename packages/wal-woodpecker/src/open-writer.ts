@@ -3,7 +3,6 @@ import type { Clock, Logger } from '@streamsvc/common';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 
 import type { WoodpeckerSettings } from './config.js';
-import type { PendingBytes } from './in-flight-budget.js';
 import type { LogClaim, LogMeta, SegmentMeta } from './log-meta.js';
 import { LogWriter } from './log-writer.js';
 import type { SegmentStore } from './segment-store.js';
@@ -16,8 +15,6 @@ export interface LogContext {
   readonly store: SegmentStore;
   readonly settings: WoodpeckerSettings;
   readonly tail: LogTail;
-  /** Bytes pending across every log of the opener (shared by their writers). */
-  readonly pending: PendingBytes;
   readonly clock: Clock;
   readonly logger: Logger;
 }

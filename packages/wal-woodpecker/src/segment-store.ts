@@ -42,21 +42,6 @@ export type BlockWriteOutcome =
    */
   | 'fenced-after-write';
 
-/** What the writer tells a sink about a block it hands over. */
-export interface BlockWriteHints {
-  /**
-   * The writer cut this block in the same turn of the event loop (no I/O callback or timer in between,
-   * only microtasks) in which this sink's previous write resolved `durable`: a local sink lets the fence
-   * check that write ended with stand for the check before this one.
-   */
-  readonly chained: boolean;
-  /**
-   * The block holds every append pending in the opener's logs (nothing queued, nothing else being
-   * written): nobody in this process waits on anything but this write.
-   */
-  readonly alone: boolean;
-}
-
 /** The append side of one active segment. */
 export interface BlockSink {
   /** Where the next block goes, for logs (file offset or block number). */
@@ -70,10 +55,13 @@ export interface BlockSink {
   /**
    * Writes one encoded block durably (fdatasync / PUT). Calls are issued in block order, at most
    * `parallelWrites` at a time.
+   * @param chained true when the writer cut this block in the same turn of the event loop (no I/O
+   *   callback or timer in between, only microtasks) in which this sink's previous write resolved
+   *   `durable`: a local sink lets the fence check that write ended with stand for the check before this one.
    * @throws {WalError} FENCED when the segment was fenced before the block became durable (the block is
    *   not part of the log); UNAVAILABLE (after retries) or others when the outcome is unknown.
    */
-  writeBlock(blockNo: number, block: Buffer, hints: BlockWriteHints): Promise<BlockWriteOutcome>;
+  writeBlock(blockNo: number, block: Buffer, chained: boolean): Promise<BlockWriteOutcome>;
   /** The segment is complete at `end`: trims preallocation and releases handles. Best effort. */
   finish(end: SegmentEnd): Promise<void>;
   /**

@@ -5,7 +5,6 @@ import type { BackendWal, OpenOptions, WalOpener } from '@streamsvc/wal-core';
 import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 
 import type { WoodpeckerSettings } from './config.js';
-import { PendingBytes } from './in-flight-budget.js';
 import { LogMeta } from './log-meta.js';
 import type { LogWriter } from './log-writer.js';
 import type { LogContext } from './open-writer.js';
@@ -34,7 +33,6 @@ export class WoodpeckerWalOpener implements WalOpener {
   readonly #init: OpenerInit;
   readonly #close = new CloseOnce();
   readonly #handles = new Set<WoodpeckerWalHandle>();
-  readonly #pending = new PendingBytes();
 
   constructor(init: OpenerInit) {
     this.#init = init;
@@ -64,7 +62,6 @@ export class WoodpeckerWalOpener implements WalOpener {
       store,
       settings,
       tail: logTailOf(metaKv, location, pchannel),
-      pending: this.#pending,
       clock,
       logger,
     };

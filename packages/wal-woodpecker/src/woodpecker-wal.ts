@@ -68,7 +68,6 @@ export const woodpeckerWal: WalBackend<WoodpeckerWalConfig> = Object.freeze({
         rootDir,
         preallocateBytes: settings.preallocateBytes,
         readAheadBytes: settings.readAheadBytes,
-        idleSyncWriteMaxBytes: settings.idleSyncWriteMaxBytes,
         clock: deps.clock,
       });
       return new WoodpeckerWalOpener({
