@@ -76,8 +76,14 @@ export class CoordinatorCalls {
     // One id for every attempt of this call: an attempt whose deadline passed here may still be applied
     // by the coordinator, which answers the retry with that attempt's outcome instead of appending again.
     const requestId = randomUUID();
-    const response = await this.#retrying<BroadcastResponse>('broadcast', signal, (endpoint, deadline, cb) =>
-      this.#o.pool.broadcast(endpoint).broadcast({ message: bytes, requestId }, new Metadata(), { deadline }, cb),
+    // OUTCOME_UNKNOWN too: a coordinator that stopped mid-broadcast left the task persisted with this id,
+    // and the next active one resumes it and answers the retry with its outcome.
+    const response = await this.#retrying<BroadcastResponse>(
+      'broadcast',
+      signal,
+      (endpoint, deadline, cb) =>
+        this.#o.pool.broadcast(endpoint).broadcast({ message: bytes, requestId }, new Metadata(), { deadline }, cb),
+      (error) => error.code === 'OUTCOME_UNKNOWN',
     );
     const results = new Map<string, BroadcastAppendResult>();
     for (const [vchannel, r] of response.results) {
@@ -106,7 +112,13 @@ export class CoordinatorCalls {
     this.#active.clear();
   }
 
-  async #retrying<R>(what: string, signal: AbortSignal | undefined, invoke: Invoke<R>): Promise<R> {
+  /** Runs `invoke` until it answers; retries retriable errors, and those `alsoRetry` accepts. */
+  async #retrying<R>(
+    what: string,
+    signal: AbortSignal | undefined,
+    invoke: Invoke<R>,
+    alsoRetry?: (error: StreamingError) => boolean,
+  ): Promise<R> {
     const backoff = new Backoff(this.#o.backoff);
     const round = this.#o.endpoints.round();
     for (let attempt = 1; ; attempt++) {
@@ -123,7 +135,7 @@ export class CoordinatorCalls {
         if (this.#o.isClosed()) throw clientClosedError();
         error = toStreamingError(e, what);
       }
-      if (!error.retriable) throw error;
+      if (!error.retriable && alsoRetry?.(error) !== true) throw error;
       if (isEndpointFailure(error)) {
         if (!round.failed(endpoint)) {
           this.#o.logger.debug(

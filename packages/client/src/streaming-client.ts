@@ -253,7 +253,9 @@ export class StreamingClient implements AsyncDisposable {
    * coordinator's broadcaster. Retried like {@link append}, but every attempt of one call carries the
    * same request id: when an attempt's deadline passed while the coordinator went on and applied it, the
    * retry gets that attempt's outcome instead of broadcasting again (as long as the coordinator still
-   * remembers it: see the coordinator README, "Retries").
+   * remembers it: see the coordinator README, "Retries"). OUTCOME_UNKNOWN — the coordinator stopped
+   * mid-broadcast — is retried too: the next active coordinator resumes the persisted task and answers
+   * the retry with its outcome.
    * @throws StreamingError the coordinator's error (e.g. RESOURCE_ACQUIRED is retried, INVALID_ARGUMENT
    *   is not); the abort reason on abort (outcome unknown).
    */

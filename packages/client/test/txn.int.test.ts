@@ -162,6 +162,22 @@ describe('coordinator calls', () => {
     expect(cluster.stored(vchannels[0]!).map((m) => m.typeName)).toEqual(['DropCollection', 'DropCollection']);
   });
 
+  it('a broadcast answered OUTCOME_UNKNOWN (the coordinator stopped mid-broadcast) is retried with its request id and gets the outcome of the one that was applied', async () => {
+    await using client = await connectTo(cluster);
+    const vchannels = [cluster.vchannel(0, 7n), cluster.vchannel(1, 7n)];
+    cluster.coordinator.failNextBroadcastAfterApplying('OUTCOME_UNKNOWN');
+    const before = cluster.coordinator.broadcastRequestIds.length;
+    const result = await client.broadcast(
+      MessageBuilder.dropCollection().header({ collectionId: 7n }).body({}).broadcast(vchannels).build(),
+    );
+    const ids = cluster.coordinator.broadcastRequestIds.slice(before);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
+    expect(cluster.stored(vchannels[0]!).map((m) => m.typeName)).toEqual(['DropCollection']);
+    expect(cluster.stored(vchannels[1]!).map((m) => m.typeName)).toEqual(['DropCollection']);
+    expect([...result.results.keys()].sort()).toEqual([...vchannels].sort());
+  });
+
   it('allocateTimestamp returns increasing timestamps, and an unimplemented service is a non-retriable error', async () => {
     await using client = await connectTo(cluster);
     const a = await client.allocateTimestamp();

@@ -399,7 +399,7 @@ export class Broadcaster implements AsyncDisposable {
     return new StreamingError(
       'OUTCOME_UNKNOWN',
       `the broadcaster stopped while broadcast ${broadcastId} was in progress; its task is persisted and the next ` +
-        'active coordinator completes it (do not broadcast it again)',
+        'active coordinator completes it (retry with the same request id to get its outcome; do not broadcast it anew)',
       { cause },
     );
   }

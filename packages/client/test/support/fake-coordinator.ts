@@ -1,7 +1,7 @@
 import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { decodeBroadcastMessage } from '@streamsvc/message';
-import type { MutableMessage } from '@streamsvc/message';
+import { decodeBroadcastMessage, STREAMING_ERROR_NUMBERS } from '@streamsvc/message';
+import type { MutableMessage, StreamingErrorCode } from '@streamsvc/message';
 import type {
   AllocTimestampRequest,
   AllocTimestampResponse,
@@ -16,6 +16,7 @@ import type {
   StreamingCoordBroadcastServiceServer,
   TsoServiceServer,
 } from '@streamsvc/proto';
+import { streamingErrorMetadata } from '@streamsvc/proto';
 
 /** What the fake coordinator needs from its cluster. */
 export interface CoordinatorEnv {
@@ -35,6 +36,7 @@ export class FakeCoordinator {
   /** The request id of every Broadcast attempt, in arrival order. */
   readonly broadcastRequestIds: string[] = [];
   /** Per non-empty request id, the answer of its broadcast: a retry gets it again, as from the real broadcaster. */
+  readonly #failAfterApplying: StreamingErrorCode[] = [];
   readonly #broadcasts = new Map<string, BroadcastResponse>();
   #lateAnswers: number[] = [];
   readonly #env: CoordinatorEnv;
@@ -83,6 +85,14 @@ export class FakeCoordinator {
     };
   }
 
+  /**
+   * The next broadcast attempt is applied, then answered with the error `code` (as a coordinator whose
+   * broadcaster stopped mid-broadcast answers OUTCOME_UNKNOWN).
+   */
+  failNextBroadcastAfterApplying(code: StreamingErrorCode): void {
+    this.#failAfterApplying.push(code);
+  }
+
   /** The next broadcast attempt is applied at once but answered only after `delayMs` (a slow WAL). */
   answerNextBroadcastLate(delayMs: number): void {
     this.#lateAnswers.push(delayMs);
@@ -94,8 +104,16 @@ export class FakeCoordinator {
         const { requestId } = call.request;
         this.broadcastRequestIds.push(requestId);
         const delayMs = this.#lateAnswers.shift();
+        const failWith = this.#failAfterApplying.shift();
         const answer = (response: BroadcastResponse): void => {
-          if (delayMs === undefined) cb(null, response);
+          if (failWith !== undefined) {
+            const info = {
+              code: STREAMING_ERROR_NUMBERS[failWith],
+              message: `[streaming] ${failWith}`,
+              retriable: false,
+            };
+            cb({ code: status.FAILED_PRECONDITION, details: info.message, metadata: streamingErrorMetadata(info) });
+          } else if (delayMs === undefined) cb(null, response);
           else setTimeout(() => cb(null, response), delayMs);
         };
         const earlier = this.#broadcasts.get(requestId);
