@@ -82,9 +82,10 @@ interface Finished {
  *
  * **After the window** (`windowMs` since the broadcast finished, or once `maxFinished` later broadcasts
  * finished) the id is forgotten: a retry is broadcast again, as a request without an id always is. The
- * table lives in memory: a coordinator that takes over matches retries of the tasks it resumes (their
- * key is persisted with the task), not of broadcasts its predecessor finished. A broadcast that failed
- * with a retriable error is forgotten at once, so the retry the error invites is broadcast anew.
+ * table lives in memory; the broadcaster fills it at takeover from the persisted tasks — pending ones
+ * ({@link adopt}) and finished ones it keeps for the window ({@link remember}) — so retries that reach
+ * the next active coordinator match too. Failures are not persisted. A broadcast that failed with a
+ * retriable error is forgotten at once, so the retry the error invites is broadcast anew.
  */
 export class BroadcastRequests {
   readonly #clock: Clock;
@@ -98,6 +99,27 @@ export class BroadcastRequests {
     this.#clock = options.clock ?? systemClock;
     this.#windowMs = options.windowMs ?? 10 * 60_000;
     this.#maxFinished = options.maxFinished ?? 10_000;
+  }
+
+  /** How long a finished broadcast's outcome is kept. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
+
+  /** How many finished outcomes are kept at most. */
+  get maxFinished(): number {
+    return this.#maxFinished;
+  }
+
+  /**
+   * Remembers the outcome of a broadcast another coordinator finished at `finishedAtMs` (a finished
+   * task loaded at takeover), so retries of its request get it. Call in `finishedAtMs` order, before
+   * any broadcast runs here.
+   */
+  remember(key: BroadcastRequestKey, outcome: BroadcastOutcome, finishedAtMs: number): void {
+    this.#finished.delete(key.id);
+    this.#finished.set(key.id, { fingerprint: key.fingerprint, settled: { ok: true, outcome }, finishedAtMs });
+    this.#expire();
   }
 
   /** Broadcasts in progress and finished ones remembered (for tests and metrics). */

@@ -96,8 +96,24 @@ describe('BroadcastTaskStore', () => {
     const task = await store.create(broadcast(43n), { createdAtMs: 1, request });
     const stored = JSON.parse(Buffer.from((await kv.get(task.key))!.value).toString('utf8')) as Record<string, unknown>;
     expect(stored['request']).toEqual(request);
-    const [loaded] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadPending();
+    const [loaded] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadAll();
     expect(loaded!.request).toEqual(request);
+  });
+
+  it('marks a task finished, keeping its results, and the next store loads it as finished and can delete it', async () => {
+    const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
+    const request = { id: 'req-2', fingerprint: 'cd'.repeat(32) };
+    await store.create(broadcast(44n), { createdAtMs: 1, request });
+    for (const [i, v] of VCHANNELS.entries()) await store.recordResult(44n, v, result(i));
+    expect((await store.loadAll())[0]!.finishedAtMs).toBeUndefined();
+    await store.markFinished(44n, 5);
+    const next = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
+    const [loaded] = await next.loadAll();
+    expect(loaded!.finishedAtMs).toBe(5);
+    expect(loaded!.request).toEqual(request);
+    expect([...loaded!.results.values()]).toEqual(VCHANNELS.map((_, i) => result(i)));
+    await next.delete(44n);
+    expect(await next.loadAll()).toEqual([]);
   });
 
   it('records results, including ones that land together, and loads them back after a restart', async () => {
@@ -107,7 +123,7 @@ describe('BroadcastTaskStore', () => {
       store.recordResult(7n, VCHANNELS[0]!, result(1)),
       store.recordResult(7n, VCHANNELS[2]!, result(3)),
     ]);
-    const [task] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadPending();
+    const [task] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadAll();
     expect(task!.broadcastId).toBe(7n);
     expect(task!.createdAtMs).toBe(1);
     expect(task!.message.broadcastHeader.resourceKeys).toEqual([
@@ -125,10 +141,10 @@ describe('BroadcastTaskStore', () => {
     await first.create(broadcast(10n), { createdAtMs: 1 });
     await first.create(broadcast(9n), { createdAtMs: 1 });
     const second = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
-    expect((await second.loadPending()).map((t) => t.broadcastId)).toEqual([9n, 10n]);
+    expect((await second.loadAll()).map((t) => t.broadcastId)).toEqual([9n, 10n]);
     await second.recordResult(10n, VCHANNELS[1]!, result(2));
     await second.delete(9n);
-    expect((await second.loadPending()).map((t) => t.broadcastId)).toEqual([10n]);
+    expect((await second.loadAll()).map((t) => t.broadcastId)).toEqual([10n]);
     expect(await kv.get(second.keyOf(9n))).toBeUndefined();
   });
 
@@ -176,19 +192,19 @@ describe('BroadcastTaskStore', () => {
     lossy.loseReplies = 1;
     await expect(store.recordResult(3n, VCHANNELS[0]!, result(1))).rejects.toThrow('reply lost');
     await store.recordResult(3n, VCHANNELS[1]!, result(2));
-    const [task] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadPending();
+    const [task] = await new BroadcastTaskStore({ kv, prefix: PREFIX, guard }).loadAll();
     expect(task!.results.get(VCHANNELS[0]!)).toEqual(result(1));
     expect(task!.results.get(VCHANNELS[1]!)).toEqual(result(2));
     lossy.loseReplies = 1;
     await expect(store.delete(3n)).rejects.toThrow('reply lost');
     await store.delete(3n);
-    expect(await store.loadPending()).toEqual([]);
+    expect(await store.loadAll()).toEqual([]);
   });
 
   it('refuses a task it cannot decode with UNRECOVERABLE naming its key', async () => {
     const store = new BroadcastTaskStore({ kv, prefix: PREFIX, guard });
     await kv.put(store.keyOf(8n), '{"broadcastId":"8","message":"bm90IGEgbWVzc2FnZQ=="}');
-    const e = await store.loadPending().catch((x: unknown) => x);
+    const e = await store.loadAll().catch((x: unknown) => x);
     expect(StreamingError.is(e, 'UNRECOVERABLE')).toBe(true);
     expect((e as Error).message).toContain(store.keyOf(8n));
   });

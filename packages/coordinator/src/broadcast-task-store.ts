@@ -17,7 +17,10 @@ export type LeadershipGuard = () => readonly Compare[];
 /** Where one vchannel's copy of a broadcast landed, as persisted in its task. */
 export type VChannelResult = Pick<AppendResult, 'messageId' | 'timeTick' | 'lastConfirmed'>;
 
-/** A broadcast that is persisted and not yet finished. */
+/**
+ * A persisted broadcast: pending (some copies unacknowledged), or finished and kept only so that the
+ * next active coordinator still answers retries of its request (`finishedAtMs` set).
+ */
 export interface BroadcastTask {
   readonly broadcastId: bigint;
   /** The MetaKV key of the task. */
@@ -33,6 +36,8 @@ export interface BroadcastTask {
   readonly request?: BroadcastRequestKey;
   /** Per target vchannel: where its copy landed, or `undefined` while it is not yet acknowledged. */
   readonly results: ReadonlyMap<string, VChannelResult | undefined>;
+  /** When every copy was acknowledged, for a finished task kept for retries of its request. */
+  readonly finishedAtMs?: number;
 }
 
 /** Options of {@link BroadcastTaskStore}. */
@@ -51,6 +56,7 @@ interface TaskJson {
   readonly results: Record<string, { messageId: string; timeTick: string; lastConfirmed: string } | null>;
   readonly createdAtMs: number;
   readonly request?: { readonly id: string; readonly fingerprint: string };
+  readonly finishedAtMs?: number;
 }
 
 /** What {@link BroadcastTaskStore.create} persists besides the message. */
@@ -62,6 +68,7 @@ export interface NewBroadcastTask {
 interface TaskState {
   readonly task: BroadcastTask;
   readonly results: Map<string, VChannelResult | undefined>;
+  finishedAtMs: number | undefined;
   /** modRevision of the task key as this store last wrote it (0 = not written yet). */
   modRevision: bigint;
   /**
@@ -124,18 +131,19 @@ export class BroadcastTaskStore {
   }
 
   /**
-   * Reads every persisted task, in broadcast id order, and tracks them for later writes.
+   * Reads every persisted task — pending ones and finished ones kept for retries — in broadcast id
+   * order, and tracks them for later writes.
    * @throws StreamingError UNRECOVERABLE naming the key of a task that cannot be decoded; MetaKvError
    *   UNAVAILABLE/CLOSED/COMPACTED.
    * Abort: the read is abandoned.
    */
-  async loadPending(options: CallOptions = {}): Promise<BroadcastTask[]> {
+  async loadAll(options: CallOptions = {}): Promise<BroadcastTask[]> {
     const { kvs } = await listAll(this.#kv, this.#dir, options);
     const tasks: BroadcastTask[] = [];
     for (const kv of kvs) {
       const decoded = decodeTask(kv);
       const state = this.#tasks.get(decoded.broadcastId) ?? this.#track(decoded, kv.modRevision);
-      tasks.push(state.task);
+      tasks.push(this.#view(state));
     }
     return tasks.sort((a, b) => (a.broadcastId < b.broadcastId ? -1 : a.broadcastId > b.broadcastId ? 1 : 0));
   }
@@ -198,6 +206,18 @@ export class BroadcastTaskStore {
   }
 
   /**
+   * Marks a task whose copies were all acknowledged as finished at `finishedAtMs`, keeping it so that
+   * the next active coordinator can answer retries of its request.
+   * @throws like {@link recordResult}.
+   * Abort: the outcome is unknown.
+   */
+  async markFinished(broadcastId: bigint, finishedAtMs: number, options: CallOptions = {}): Promise<void> {
+    const state = this.#state(broadcastId);
+    state.finishedAtMs = finishedAtMs;
+    await this.#enqueue(state, 'put', options);
+  }
+
+  /**
    * Deletes a finished (or abandoned) task and stops tracking it.
    * @throws like {@link recordResult}.
    * Abort: the outcome is unknown.
@@ -212,12 +232,20 @@ export class BroadcastTaskStore {
     const state: TaskState = {
       task,
       results: task.results as Map<string, VChannelResult | undefined>,
+      finishedAtMs: task.finishedAtMs,
       modRevision,
       unknownWrite: undefined,
       chain: Promise.resolve(),
     };
     this.#tasks.set(task.broadcastId, state);
     return state;
+  }
+
+  #view(state: TaskState): BroadcastTask {
+    const finishedAtMs = state.finishedAtMs;
+    return finishedAtMs === undefined || finishedAtMs === state.task.finishedAtMs
+      ? state.task
+      : { ...state.task, finishedAtMs };
   }
 
   #state(broadcastId: bigint): TaskState {
@@ -306,6 +334,7 @@ function encodeTask(state: TaskState): string {
     ...(state.task.request !== undefined && {
       request: { id: state.task.request.id, fingerprint: state.task.request.fingerprint },
     }),
+    ...(state.finishedAtMs !== undefined && { finishedAtMs: state.finishedAtMs }),
   };
   return JSON.stringify(json);
 }
@@ -322,6 +351,9 @@ function decodeTask(kv: KeyValue): BroadcastTask {
     const request = json.request;
     if (request !== undefined && (typeof request.id !== 'string' || typeof request.fingerprint !== 'string')) {
       throw new Error('its request is not {id, fingerprint}');
+    }
+    if (json.finishedAtMs !== undefined && typeof json.finishedAtMs !== 'number') {
+      throw new Error('finishedAtMs is not a number');
     }
     const results = new Map<string, VChannelResult | undefined>();
     for (const vchannel of message.vchannels) {
@@ -340,6 +372,7 @@ function decodeTask(kv: KeyValue): BroadcastTask {
       createdAtMs: json.createdAtMs,
       ...(request !== undefined && { request: { id: request.id, fingerprint: request.fingerprint } }),
       results,
+      ...(json.finishedAtMs !== undefined && { finishedAtMs: json.finishedAtMs }),
     };
   } catch (e) {
     throw new StreamingError('UNRECOVERABLE', `broadcast task ${kv.key} cannot be decoded: ${String(e)}`, {

@@ -393,7 +393,43 @@ describe('Broadcaster', () => {
       expect([...outcome.results.keys()]).toEqual([V0, V1]);
       expect(appender.attempts.map((a) => a.vchannel)).toEqual([V0, V1]);
       expect(tso.next).toBe(1001n);
-      expect(await tasks()).toEqual([]);
+      // Kept, marked finished, for retries that reach the next active coordinator.
+      expect((await taskJson()).map((t) => t['finishedAtMs'])).toEqual([clock.nowMs()]);
+    });
+
+    it('keeps a finished task of a request, so a coordinator that takes over answers its retry without appending', async () => {
+      const first = await start();
+      const applied = await first.broadcast(ddl([V0, V1]), { requestId: 'req-1' });
+      await first.broadcast(ddl([V2]));
+      await until(async () => (await tasks()).length === 1, 'the task without a request deleted');
+      await first.close();
+
+      const second = await start();
+      const retry = await second.broadcast(ddl([V0, V1]), { requestId: 'req-1' });
+      expect(retry.broadcastId).toBe(applied.broadcastId);
+      expect(retry.results).toEqual(applied.results);
+      expect(appender.attempts).toHaveLength(3);
+      expect(tso.next).toBe(1002n);
+      const other = await second.broadcast(ddl([V0]), { requestId: 'req-1' }).catch((x: unknown) => x);
+      expect(StreamingError.is(other, 'INVALID_ARGUMENT')).toBe(true);
+    });
+
+    it('deletes kept finished tasks once the dedup window has passed, and then broadcasts a late retry anew', async () => {
+      const first = await start({ dedup: { windowMs: 60_000 } });
+      await first.broadcast(ddl([V0]), { requestId: 'req-1' });
+      await first.close();
+      expect(await tasks()).toHaveLength(1);
+      clock.advance(60_000);
+
+      const second = await start({ dedup: { windowMs: 60_000 } });
+      await until(async () => (await tasks()).length === 0, 'the expired task deleted');
+      const late = await second.broadcast(ddl([V0]), { requestId: 'req-1' });
+      expect(late.broadcastId).toBe(1001n);
+      expect(appender.count(V0)).toBe(2);
+      // The sweep after each finish: this one expires too once the window passes.
+      clock.advance(60_001);
+      await second.broadcast(ddl([V1]));
+      await until(async () => (await tasks()).length === 0, 'the second expired task deleted');
     });
 
     it('refuses another message under a request id already used, with INVALID_ARGUMENT, appending nothing', async () => {

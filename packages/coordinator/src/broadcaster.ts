@@ -15,6 +15,7 @@ import type {
 } from './broadcast-requests.js';
 import { BroadcastTaskStore } from './broadcast-task-store.js';
 import type { BroadcastTask, LeadershipGuard } from './broadcast-task-store.js';
+import { KeptBroadcasts } from './kept-broadcasts.js';
 import { linkSignals } from './link-signals.js';
 import { ResourceLocks } from './resource-locks.js';
 import type { ResourceLockHandle } from './resource-locks.js';
@@ -80,8 +81,9 @@ interface Failure {
  * Per broadcast: acquire the header's resource keys (conflicting broadcasts run one after the other) →
  * allocate the broadcast id from the TSO → persist the task in MetaKV → append every vchannel's copy
  * concurrently, retrying retriable errors with backoff, recording each result as it lands → delete the
- * task and release the keys. Every MetaKV write is guarded by the leadership check: once it fails the
- * broadcaster stops (`stopped` settles with COORDINATOR_NOT_ACTIVE) and writes nothing more.
+ * task (or mark it finished: see below) and release the keys. Every MetaKV write is guarded by the
+ * leadership check: once it fails the broadcaster stops (`stopped` settles with COORDINATOR_NOT_ACTIVE)
+ * and writes nothing more.
  *
  * **Delivery is at least once per vchannel.** On start the broadcaster loads every persisted task,
  * re-acquires its keys (before any new broadcast can take them) and appends the copies not yet
@@ -90,8 +92,9 @@ interface Failure {
  *
  * **A retried request is broadcast once.** A request carrying the id of a broadcast in progress (here,
  * or resumed from its persisted task) waits for that broadcast; one carrying the id of a broadcast
- * finished here within the dedup window gets its outcome without appending anything
- * ({@link BroadcastRequests}).
+ * finished within the dedup window gets its outcome without appending anything
+ * ({@link BroadcastRequests}). For that to hold across a takeover, the task of a broadcast applied for
+ * a request with an id is not deleted but marked finished, and kept until the window ends.
  */
 export class Broadcaster implements AsyncDisposable {
   readonly #append: VChannelAppender;
@@ -108,6 +111,7 @@ export class Broadcaster implements AsyncDisposable {
   readonly #stopped = deferred<BroadcasterStopped>();
   readonly #jobs = new Set<Promise<unknown>>();
   readonly #closer = new CloseOnce();
+  readonly #kept: KeptBroadcasts;
 
   private constructor(options: BroadcasterOptions) {
     this.#append = options.append;
@@ -120,6 +124,13 @@ export class Broadcaster implements AsyncDisposable {
     this.#store = new BroadcastTaskStore({ kv: options.kv, prefix: options.prefix, guard: options.guard });
     this.#locks = new ResourceLocks({ clock: this.#clock });
     this.#requests = new BroadcastRequests({ ...options.dedup, clock: this.#clock });
+    this.#kept = new KeptBroadcasts({
+      store: this.#store,
+      requests: this.#requests,
+      clock: this.#clock,
+      log: this.#log,
+      stop: this.#stop.signal,
+    });
   }
 
   /**
@@ -132,9 +143,11 @@ export class Broadcaster implements AsyncDisposable {
   static async start(options: BroadcasterOptions, callOptions: CallOptions = {}): Promise<Broadcaster> {
     const b = new Broadcaster(options);
     await b.#store.checkActive(callOptions);
-    const tasks = await b.#store.loadPending(callOptions);
-    for (const task of tasks) b.#resume(task);
-    if (tasks.length > 0) b.#log.info({ tasks: tasks.length }, 'resuming persisted broadcasts');
+    const tasks = await b.#store.loadAll(callOptions);
+    const pending = tasks.filter((t) => t.finishedAtMs === undefined);
+    for (const task of pending) b.#resume(task);
+    if (pending.length > 0) b.#log.info({ tasks: pending.length }, 'resuming persisted broadcasts');
+    b.#kept.load(tasks.filter((t) => t.finishedAtMs !== undefined));
     return b;
   }
 
@@ -226,7 +239,7 @@ export class Broadcaster implements AsyncDisposable {
   close(): Promise<void> {
     return this.#closer.run(async () => {
       this.#halt('closed', new StreamingError('COORDINATOR_NOT_ACTIVE', 'the broadcaster was closed'));
-      await Promise.allSettled([...this.#jobs]);
+      await Promise.allSettled([...this.#jobs, this.#kept.settled()]);
     });
   }
 
@@ -303,11 +316,27 @@ export class Broadcaster implements AsyncDisposable {
         throw this.#leftBehind(id);
       }
       // Finished: acknowledged everywhere, or failed for good on one vchannel (nothing more to retry).
+      // Applied everywhere and started by a request with an id: kept, marked finished, so that the next
+      // active coordinator answers a retry of the request with this outcome too (until the dedup window
+      // ends); otherwise deleted.
       if (!this.#stop.signal.aborted) {
-        await this.#persist(() => this.#store.delete(id, { signal: this.#stop.signal })).catch((e: unknown) => {
-          // Harmless: whoever loads the task next finds nothing to append, or fails it again, and deletes it.
-          this.#log.warn({ broadcastId: String(id), err: e }, 'could not delete a finished broadcast task');
-        });
+        const keep = failure === undefined && task.request !== undefined;
+        const finishedAtMs = this.#clock.nowMs();
+        await this.#persist(() =>
+          keep
+            ? this.#store.markFinished(id, finishedAtMs, { signal: this.#stop.signal })
+            : this.#store.delete(id, { signal: this.#stop.signal }),
+        ).then(
+          () => {
+            if (keep) this.#kept.add(id, finishedAtMs);
+            this.#kept.sweep();
+          },
+          (e: unknown) => {
+            // Harmless: whoever loads the task next finds nothing to append (or fails it again) and
+            // finishes it.
+            this.#log.warn({ broadcastId: String(id), err: e }, 'could not finish a broadcast task');
+          },
+        );
       }
       if (failure !== undefined) throw failure.error;
       const results = new Map<string, AppendResult>();
