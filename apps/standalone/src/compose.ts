@@ -8,6 +8,7 @@ import {
   TsoServiceService,
 } from '@streamsvc/proto';
 import {
+  broadcastDedupOptions,
   createLogger,
   createMetrics,
   openWalBackend,
@@ -128,7 +129,7 @@ export async function compose(
             walName: backend.name,
             clock,
             logger,
-            dedup: { windowMs: config.broadcastDedupWindowMs, maxFinished: config.broadcastDedupMaxEntries },
+            dedup: broadcastDedupOptions(config),
             append: overrides.wrapBroadcastAppend?.(broadcastAppend) ?? broadcastAppend,
           }),
         );

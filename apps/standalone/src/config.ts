@@ -1,4 +1,5 @@
 import {
+  broadcastDedupSettings,
   ConfigError,
   createConfigLoader,
   renderConfigTable,
@@ -54,22 +55,7 @@ export const standaloneConfigSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
       .default('info')
       .describe('Log level (flag --log-level).'),
-    broadcastDedupWindowMs: z
-      .number()
-      .int()
-      .min(0)
-      .default(600_000)
-      .describe(
-        'How long a finished broadcast answers retries of its client request instead of being broadcast again (config file only).',
-      ),
-    broadcastDedupMaxEntries: z
-      .number()
-      .int()
-      .min(0)
-      .default(10_000)
-      .describe(
-        'At most this many finished broadcasts are remembered for retries, the oldest forgotten first (config file only).',
-      ),
+    ...broadcastDedupSettings,
     shutdownTimeoutMs: z
       .number()
       .int()

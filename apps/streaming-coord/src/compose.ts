@@ -4,7 +4,13 @@ import {
   StreamingCoordBroadcastServiceService,
   TsoServiceService,
 } from '@streamsvc/proto';
-import { allMessageIdCodecs, createLogger, createMetrics, startHttpServer } from '@streamsvc/app-kit';
+import {
+  allMessageIdCodecs,
+  broadcastDedupOptions,
+  createLogger,
+  createMetrics,
+  startHttpServer,
+} from '@streamsvc/app-kit';
 import { StreamingClient } from '@streamsvc/client';
 import { systemClock } from '@streamsvc/common';
 import type { Clock, Logger } from '@streamsvc/common';
@@ -108,7 +114,7 @@ export async function compose(config: ResolvedCoordConfig, overrides: CoordOverr
         tso: ctx.tso,
         clock,
         logger,
-        dedup: { windowMs: config.broadcastDedupWindowMs, maxFinished: config.broadcastDedupMaxEntries },
+        dedup: broadcastDedupOptions(config),
         append: async (message, options) => {
           const r = await appender.append(message, options);
           return { messageId: r.id.toString(), timeTick: r.timeTick, lastConfirmed: r.lastConfirmed.toString() };

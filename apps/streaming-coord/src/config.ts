@@ -1,4 +1,10 @@
-import { ConfigError, createConfigLoader, renderConfigTable, WAL_NAMES } from '@streamsvc/app-kit';
+import {
+  broadcastDedupSettings,
+  ConfigError,
+  createConfigLoader,
+  renderConfigTable,
+  WAL_NAMES,
+} from '@streamsvc/app-kit';
 import { z } from 'zod';
 
 /** `host:port` with a numeric port (0 = pick a free one). */
@@ -59,22 +65,7 @@ export const coordConfigSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
       .default('info')
       .describe('Log level (flag --log-level).'),
-    broadcastDedupWindowMs: z
-      .number()
-      .int()
-      .min(0)
-      .default(600_000)
-      .describe(
-        'How long a finished broadcast answers retries of its client request instead of being broadcast again (config file only).',
-      ),
-    broadcastDedupMaxEntries: z
-      .number()
-      .int()
-      .min(0)
-      .default(10_000)
-      .describe(
-        'At most this many finished broadcasts are remembered for retries, the oldest forgotten first (config file only).',
-      ),
+    ...broadcastDedupSettings,
     shutdownTimeoutMs: z
       .number()
       .int()

@@ -17,6 +17,7 @@ export { createConfigLoader } from './config-loader.js';
 export { describeConfigFields, envSuffix } from './config-fields.js';
 export { renderConfigTable } from './config-help.js';
 export { startHttpServer, parseListenAddress } from './http-server.js';
+export { broadcastDedupOptions, broadcastDedupSettings } from './broadcast-dedup-settings.js';
 export { createLogger } from './logger.js';
 export { createMetrics, walNodeMetrics } from './metrics.js';
 export { runApp, nodeProcess, ExitCode } from './run-app.js';
@@ -54,4 +55,5 @@ export type {
   WalStatusSource,
 } from './metrics.js';
 export type { AppControl, AppLoad, AppProcess, RunAppOptions, RunningApp, ShutdownSignal } from './run-app.js';
+export type { BroadcastDedupSettings } from './broadcast-dedup-settings.js';
 export type { WalName, WalBackendSettings } from './wal-backends.js';
