@@ -52,6 +52,8 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
       options.signal?.throwIfAborted();
       if (this.#stop.signal.aborted) throw new StreamingError('ON_SHUTDOWN', 'the TSO client is closed');
       const address = this.#leader;
+      // Taken with the address: a leader change during the call below must wake the wait after it.
+      const leaderChanged = this.#leaderChanged.promise;
       if (address !== undefined) {
         try {
           return await this.#call(address, count, options.signal);
@@ -75,7 +77,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
       options.signal?.addEventListener('abort', cancel, { once: true });
       try {
         await Promise.race([
-          this.#leaderChanged.promise,
+          leaderChanged,
           this.#clock.sleep(delay, { signal: backoff.signal }).catch(() => undefined),
         ]);
       } finally {

@@ -1,0 +1,411 @@
+import { getEventListeners } from 'node:events';
+
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { ManualClock, MemoryLogger } from '@streamsvc/common';
+import type { Logger } from '@streamsvc/common';
+import { StreamingError } from '@streamsvc/message';
+import { Election, EmbeddedMetaKv, Session } from '@streamsvc/metastore';
+import type { Leadership, Lease } from '@streamsvc/metastore';
+import { TsoServiceService } from '@streamsvc/proto';
+import type { AllocTimestampRequest, AllocTimestampResponse, TsoServiceServer } from '@streamsvc/proto';
+import { tempDir } from '@streamsvc/testkit';
+import type { TempDir } from '@streamsvc/testkit';
+
+import { grpcFailure } from '../src/grpc-failure.js';
+import { clusterKeys } from '../src/node-sessions.js';
+import { RemoteTsoSource } from '../src/remote-tso.js';
+import { tsoService } from '../src/tso-service.js';
+
+// An integration test (test/, not src/) because it binds sockets; no service outside this process is needed.
+// Real pieces: the embedded MetaKV holding the coordinator election, and grpc-js servers on 127.0.0.1
+// serving the TSO service. Only time is injected: the source's backoff and deadline run on a ManualClock,
+// so a test decides when a retry or the timeout happens (`driven`), and a test that does not move the
+// clock shows that the source reacted to the election rather than to a timer.
+
+const keys = clusterKeys('rt/');
+const TIMEOUT_MS = 1000;
+
+type AllocCall = ServerUnaryCall<AllocTimestampRequest, AllocTimestampResponse>;
+type AllocHandler = (call: AllocCall, callback: sendUnaryData<AllocTimestampResponse>) => void;
+
+/** Waits (for I/O and microtasks, not for logic timing) until `predicate` holds. */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Settles `promise` without moving any clock: what the source does at once, on I/O or an election event. */
+async function promptly<T>(promise: Promise<T>, what: string): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await until(() => settled, what);
+  return promise;
+}
+
+/** Settles `promise`, moving `clock` forward by `stepMs` whenever something sleeps on it. */
+async function driven<T>(clock: ManualClock, promise: Promise<T>, stepMs = 100): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 2000 && !settled; i++) {
+    if (clock.pendingSleeps > 0) clock.advance(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  if (!settled) throw new Error('the promise did not settle while the clock moved');
+  return promise;
+}
+
+/**
+ * A coordinator as a streaming node sees one: a gRPC server with the TSO service, and a candidate in the
+ * election whose value is its address (as ClusterCoordinator campaigns).
+ */
+class Coordinator {
+  readonly address: string;
+  /** Every AllocTimestamp request this coordinator received. */
+  readonly requests: AllocTimestampRequest[];
+  leadership: Leadership | undefined;
+  readonly #server: Server;
+
+  private constructor(address: string, server: Server, requests: AllocTimestampRequest[]) {
+    this.address = address;
+    this.#server = server;
+    this.requests = requests;
+  }
+
+  /** Serves AllocTimestamp with `handler`, or without a TSO service at all when `handler` is undefined. */
+  static async serve(handler: AllocHandler | undefined): Promise<Coordinator> {
+    const server = new Server();
+    const requests: AllocTimestampRequest[] = [];
+    if (handler) {
+      const service: TsoServiceServer = {
+        allocTimestamp: (call, callback) => {
+          requests.push(call.request);
+          handler(call, callback);
+        },
+      };
+      server.addService(TsoServiceService, service);
+    }
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    return new Coordinator(`127.0.0.1:${port}`, server, requests);
+  }
+
+  /**
+   * `tsoService` over an allocator handing out consecutive timestamps from `first`, guarded like the
+   * cluster coordinator's: COORDINATOR_NOT_ACTIVE unless this coordinator holds the leadership.
+   */
+  static async counting(first: bigint): Promise<Coordinator> {
+    let next = first;
+    const holder: { c?: Coordinator } = {};
+    const service = tsoService({
+      allocate: (count) => {
+        const leadership = holder.c?.leadership;
+        if (!leadership || leadership.isLost) {
+          return Promise.reject(new StreamingError('COORDINATOR_NOT_ACTIVE', 'this coordinator is a standby'));
+        }
+        const start = next;
+        next += BigInt(count);
+        return Promise.resolve(start);
+      },
+    });
+    holder.c = await Coordinator.serve((call, callback) => service.allocTimestamp(call, callback));
+    return holder.c;
+  }
+
+  /** Campaigns with `lease` and publishes this coordinator's address once elected. */
+  async campaign(kv: EmbeddedMetaKv, lease: Lease): Promise<Leadership> {
+    const election = new Election(kv, { prefix: keys.election, lease });
+    this.leadership = await election.campaign(this.address, { signal: AbortSignal.timeout(5000) });
+    return this.leadership;
+  }
+
+  close(): void {
+    this.#server.forceShutdown();
+  }
+}
+
+describe('RemoteTsoSource', () => {
+  let dir: TempDir;
+  let kv: EmbeddedMetaKv;
+  let kvClock: ManualClock;
+  let clock: ManualClock;
+  const cleanup: (() => unknown)[] = [];
+
+  beforeEach(async () => {
+    dir = await tempDir('remote-tso-');
+    kvClock = new ManualClock();
+    kv = await EmbeddedMetaKv.open({ path: dir.path, clock: kvClock });
+    clock = new ManualClock();
+  });
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await Promise.resolve(step()).catch(() => {});
+    await kv.close();
+    await dir.remove();
+  });
+
+  const source = (logger?: Logger): RemoteTsoSource => {
+    const s = new RemoteTsoSource({ kv, keys, timeoutMs: TIMEOUT_MS, clock, logger });
+    cleanup.push(() => s.close());
+    return s;
+  };
+  const coordinator = async (make: () => Promise<Coordinator>): Promise<Coordinator> => {
+    const c = await make();
+    cleanup.push(() => c.close());
+    return c;
+  };
+  const session = async (name: string): Promise<Session> => {
+    const s = await Session.register(kv, { key: `${keys.coord}members/${name}`, value: name, ttlMs: 10_000 });
+    cleanup.push(() => s.close());
+    return s;
+  };
+  /** A coordinator handing out timestamps from `first`, elected with a session of its own. */
+  const elected = async (first: bigint): Promise<Coordinator> => {
+    const c = await coordinator(() => Coordinator.counting(first));
+    await c.campaign(kv, (await session(c.address)).lease);
+    return c;
+  };
+
+  it('allocates a block of the requested size from the elected coordinator', async () => {
+    const c = await elected(1000n);
+    const tso = source();
+    const signal = new AbortController().signal;
+    expect(await promptly(tso.allocate(3, { signal }), 'the allocation')).toBe(1000n);
+    expect(await tso.allocate(2)).toBe(1003n);
+    expect(c.requests).toEqual([{ count: 3 }, { count: 2 }]);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('follows the election to the new coordinator when the active one resigns', async () => {
+    const a = await elected(1000n);
+    const b = await coordinator(() => Coordinator.counting(5000n));
+    const tso = source();
+    expect(await tso.allocate(1)).toBe(1000n);
+
+    const bElected = b.campaign(kv, (await session(b.address)).lease);
+    await a.leadership!.resign();
+    await bElected;
+
+    expect(await promptly(tso.allocate(1), 'the allocation')).toBe(5000n);
+    expect(b.requests).toEqual([{ count: 1 }]);
+    expect(clock.pendingSleeps).toBe(0);
+  });
+
+  it('follows the election to the new coordinator when the active one stops renewing its lease', async () => {
+    const a = await coordinator(() => Coordinator.counting(1000n));
+    const aLease = await kv.grantLease(2000, { keepAlive: false }); // a coordinator that hangs, then dies
+    await a.campaign(kv, aLease);
+    const b = await coordinator(() => Coordinator.counting(5000n));
+    const tso = source();
+    expect(await tso.allocate(1)).toBe(1000n);
+
+    const bElected = b.campaign(kv, (await session(b.address)).lease);
+    kvClock.advance(2000);
+    await bElected;
+    expect(a.leadership!.isLost).toBe(true);
+
+    expect(await promptly(tso.allocate(1), 'the allocation')).toBe(5000n);
+  });
+
+  // Regression: the allocation used to wait for the *next* leader change after a failed call, so a
+  // takeover that happened while the call to the old coordinator was in flight cost a full backoff.
+  it('retries on the new coordinator at once when the leader changed while the failing call was in flight', async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const a = await coordinator(() =>
+      Coordinator.serve((_call, callback) => {
+        void answered.then(() => callback(grpcFailure(new StreamingError('COORDINATOR_NOT_ACTIVE', 'resigned'))));
+      }),
+    );
+    await a.campaign(kv, (await session(a.address)).lease);
+    const b = await coordinator(() => Coordinator.counting(5000n));
+    const logger = new MemoryLogger();
+    const tso = source(logger);
+    const allocation = tso.allocate(1);
+    await until(() => a.requests.length === 1, 'the call to reach the first coordinator');
+    const startedMs = clock.nowMs();
+
+    const bElected = b.campaign(kv, (await session(b.address)).lease);
+    await a.leadership!.resign();
+    await bElected;
+    await until(() => logger.records.some((r) => r.fields.leader === b.address), 'the source to see the takeover');
+    answer();
+
+    expect(await promptly(allocation, 'the allocation to go to the new coordinator')).toBe(5000n);
+    expect(clock.nowMs()).toBe(startedMs);
+  });
+
+  it('waits for a coordinator to be elected and allocates from it, without waiting for a backoff', async () => {
+    const tso = source();
+    const signal = new AbortController().signal;
+    const allocation = tso.allocate(4, { signal });
+    await until(() => clock.pendingSleeps > 0, 'the allocation to wait');
+    const startedMs = clock.nowMs();
+
+    await elected(1000n);
+
+    expect(await promptly(allocation, 'the allocation')).toBe(1000n);
+    expect(clock.nowMs()).toBe(startedMs); // woken by the election, not by the clock
+    expect(clock.pendingSleeps).toBe(0);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('rejects with INNER "no active coordinator" when no coordinator is elected within timeoutMs', async () => {
+    const tso = source();
+    const startedMs = clock.nowMs();
+    const error = await driven(clock, tso.allocate(1)).catch((e: unknown) => e);
+
+    expect(StreamingError.is(error, 'INNER')).toBe(true);
+    expect((error as StreamingError).message).toContain(`no timestamp from the coordinator within ${TIMEOUT_MS} ms`);
+    expect((error as StreamingError).message).toContain('no active coordinator');
+    expect(clock.nowMs() - startedMs).toBeGreaterThan(0);
+    expect(clock.nowMs() - startedMs).toBeLessThanOrEqual(TIMEOUT_MS);
+  });
+
+  describe.each([
+    {
+      answer: 'COORDINATOR_NOT_ACTIVE (a standby)',
+      handler: tsoService({
+        allocate: () => Promise.reject(new StreamingError('COORDINATOR_NOT_ACTIVE', 'this coordinator is a standby')),
+      }).allocTimestamp,
+      cause: { code: 'COORDINATOR_NOT_ACTIVE', retriable: true, text: 'this coordinator is a standby' },
+    },
+    {
+      answer: 'INNER (its allocator failed)',
+      handler: tsoService({ allocate: () => Promise.reject(new Error('metastore unreachable')) }).allocTimestamp,
+      cause: { code: 'INNER', retriable: true, text: 'timestamp allocation failed: metastore unreachable' },
+    },
+    {
+      answer: 'UNIMPLEMENTED without error details (no TSO service)',
+      handler: undefined,
+      cause: { code: 'INNER', retriable: true, text: 'failed: UNIMPLEMENTED' },
+    },
+  ])('when the elected coordinator answers $answer', ({ handler, cause }) => {
+    it('retries until timeoutMs and rejects with INNER carrying the coordinator error as its cause', async () => {
+      const c = await coordinator(() => Coordinator.serve(handler));
+      await c.campaign(kv, (await session(c.address)).lease);
+      const tso = source();
+      const startedMs = clock.nowMs();
+      const error = await driven(clock, tso.allocate(1)).catch((e: unknown) => e);
+
+      expect(StreamingError.is(error, 'INNER')).toBe(true);
+      expect((error as StreamingError).message).toContain(`within ${TIMEOUT_MS} ms`);
+      expect((error as StreamingError).message).toContain(cause.text);
+      const inner = (error as StreamingError).cause;
+      expect(StreamingError.is(inner, cause.code as StreamingError['code'])).toBe(true);
+      expect((inner as StreamingError).retriable).toBe(cause.retriable);
+      expect((inner as StreamingError).message).toContain(cause.text);
+      if (handler) expect(c.requests.length).toBeGreaterThan(2);
+      expect(clock.nowMs() - startedMs).toBeLessThanOrEqual(TIMEOUT_MS);
+    });
+  });
+
+  it('retries a coordinator that answers fewer timestamps than asked, then rejects naming both counts', async () => {
+    const c = await coordinator(() =>
+      Coordinator.serve((call, callback) => callback(null, { first: 7n, count: call.request.count - 1 })),
+    );
+    await c.campaign(kv, (await session(c.address)).lease);
+    const tso = source();
+    const error = await driven(clock, tso.allocate(5)).catch((e: unknown) => e);
+
+    expect(StreamingError.is(error, 'INNER')).toBe(true);
+    expect((error as StreamingError).message).toContain('asked 5 timestamps, got 4');
+    expect(StreamingError.is((error as StreamingError).cause, 'INNER')).toBe(true);
+    expect(c.requests.length).toBeGreaterThan(2);
+  });
+
+  describe('on abort', () => {
+    it('rejects an allocation with the abort reason before any call when the signal is already aborted', async () => {
+      const c = await elected(1000n);
+      const reason = new Error('caller gave up');
+      await expect(source().allocate(1, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      expect(c.requests).toEqual([]);
+    });
+
+    it('cancels the call in flight, rejects with the abort reason, and keeps serving later allocations', async () => {
+      const cancelled: AllocCall[] = [];
+      let hang = true;
+      const c = await coordinator(() =>
+        Coordinator.serve((call, callback) => {
+          if (!hang) return callback(null, { first: 42n, count: call.request.count });
+          call.on('cancelled', () => cancelled.push(call));
+        }),
+      );
+      await c.campaign(kv, (await session(c.address)).lease);
+      const tso = source();
+      const controller = new AbortController();
+      const reason = new Error('caller gave up');
+      const allocation = tso.allocate(1, { signal: controller.signal });
+      await until(() => c.requests.length === 1, 'the call to reach the coordinator');
+
+      controller.abort(reason);
+
+      await expect(promptly(allocation, 'the allocation to reject')).rejects.toBe(reason);
+      await until(() => cancelled.length === 1, 'the coordinator to see the call cancelled');
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      expect(clock.pendingSleeps).toBe(0);
+      hang = false;
+      expect(await promptly(tso.allocate(1), 'the next allocation')).toBe(42n);
+    });
+
+    it('stops waiting for a coordinator, rejects with the abort reason, and keeps serving later allocations', async () => {
+      const logger = new MemoryLogger();
+      const tso = source(logger);
+      const controller = new AbortController();
+      const reason = new Error('caller gave up');
+      const allocation = tso.allocate(1, { signal: controller.signal });
+      // Once the source has seen that there is no leader, nothing but the abort can end this wait.
+      await until(() => logger.records.some((r) => r.msg === 'active coordinator'), 'the source to read the election');
+      await until(() => clock.pendingSleeps > 0, 'the allocation to wait');
+
+      controller.abort(reason);
+
+      await expect(promptly(allocation, 'the allocation to reject')).rejects.toBe(reason);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      expect(clock.pendingSleeps).toBe(0);
+      await elected(1000n);
+      expect(await promptly(tso.allocate(1), 'the next allocation')).toBe(1000n);
+    });
+  });
+
+  describe('close()', () => {
+    it('makes every later allocation reject with ON_SHUTDOWN', async () => {
+      const c = await elected(1000n);
+      const tso = source();
+      expect(await tso.allocate(1)).toBe(1000n);
+
+      await tso.close();
+
+      await expect(promptly(tso.allocate(1), 'the allocation to reject')).rejects.toThrow(
+        expect.objectContaining({ code: 'ON_SHUTDOWN' }) as Error,
+      );
+      expect(c.requests).toHaveLength(1);
+    });
+
+    it('makes an allocation still waiting for a coordinator reject with ON_SHUTDOWN', async () => {
+      const tso = source();
+      const allocation = tso.allocate(1);
+      await until(() => clock.pendingSleeps > 0, 'the allocation to wait');
+
+      await tso.close();
+
+      await expect(driven(clock, allocation)).rejects.toThrow(
+        expect.objectContaining({ code: 'ON_SHUTDOWN' }) as Error,
+      );
+    });
+
+    it('is idempotent: a second close() and asyncDispose return the same promise', async () => {
+      const tso = source();
+      const first = tso.close();
+      expect(tso.close()).toBe(first);
+      expect(tso[Symbol.asyncDispose]()).toBe(first);
+      await first;
+    });
+  });
+});
