@@ -1,7 +1,7 @@
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { isAbortError } from '@streamsvc/common';
-import { MessageError, StreamingError } from '@streamsvc/message';
+import { MessageError, StreamingError, stripStreamingPrefix } from '@streamsvc/message';
 import type { StreamingErrorCode } from '@streamsvc/message';
 import { StreamingErrorInfo } from '@streamsvc/proto';
 
@@ -12,13 +12,6 @@ import { StreamingErrorInfo } from '@streamsvc/proto';
  */
 export const STREAMING_ERROR_METADATA_KEY = 'streaming-error-bin';
 
-// StreamingError prefixes its text with "[streaming] "; a server sends `e.message`, which already has it.
-const PREFIX = '[streaming] ';
-
-function stripPrefix(message: string): string {
-  return message.startsWith(PREFIX) ? message.slice(PREFIX.length) : message;
-}
-
 /**
  * Rebuilds the StreamingError a server sent as `StreamingErrorInfo`. The code comes from the wire
  * number (unknown numbers from a newer server become UNKNOWN); `retriable` follows the code, except
@@ -27,7 +20,7 @@ function stripPrefix(message: string): string {
 export function errorFromWire(info: StreamingErrorInfo | undefined, context: string): StreamingError {
   if (info === undefined) return new StreamingError('UNKNOWN', `${context}: the server gave no error details`);
   const code = StreamingError.codeOfNumber(info.code);
-  const message = stripPrefix(info.message) || `${context} failed`;
+  const message = stripStreamingPrefix(info.message) || `${context} failed`;
   return new StreamingError(code, message, {
     details: { wireCode: info.code, context },
     ...(code === 'UNKNOWN' ? { retriable: info.retriable } : {}),

@@ -1,6 +1,6 @@
 import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { StreamingError } from '@streamsvc/message';
+import { StreamingError, stripStreamingPrefix } from '@streamsvc/message';
 import { readStreamingErrorMetadata, StreamingNodeManagerServiceClient } from '@streamsvc/proto';
 import type { CollectStatusResponse } from '@streamsvc/proto';
 
@@ -104,7 +104,7 @@ export class GrpcNodeManager implements NodeManagerPort {
 /** The StreamingError a node attached to the status, else UNKNOWN naming the transport failure. */
 function fromServiceError(e: ServiceError, node: NodeRef): StreamingError {
   const info = readStreamingErrorMetadata(e.metadata);
-  if (info) return new StreamingError(StreamingError.codeOfNumber(info.code), info.message);
+  if (info) return new StreamingError(StreamingError.codeOfNumber(info.code), stripStreamingPrefix(info.message));
   const what = e.code === GrpcStatus.UNAVAILABLE ? 'unreachable' : `failed (${GrpcStatus[e.code] ?? e.code})`;
   return new StreamingError('UNKNOWN', `node ${node.serverId} at ${node.address} ${what}: ${e.details}`, {
     cause: e,

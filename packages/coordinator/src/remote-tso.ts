@@ -2,7 +2,7 @@ import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { CloseOnce, deferred, noopLogger, systemClock } from '@streamsvc/common';
 import type { CallOptions, Clock, Deferred, Logger } from '@streamsvc/common';
-import { StreamingError } from '@streamsvc/message';
+import { StreamingError, stripStreamingPrefix } from '@streamsvc/message';
 import { observeLeader } from '@streamsvc/metastore';
 import type { MetaKv } from '@streamsvc/metastore';
 import { readStreamingErrorMetadata, TsoServiceClient } from '@streamsvc/proto';
@@ -140,7 +140,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
           const info = readStreamingErrorMetadata(e.metadata);
           reject(
             info
-              ? new StreamingError(StreamingError.codeOfNumber(info.code), info.message)
+              ? new StreamingError(StreamingError.codeOfNumber(info.code), stripStreamingPrefix(info.message))
               : new StreamingError('INNER', `TSO call to ${address} failed: ${GrpcStatus[e.code]} ${e.details}`),
           );
         },

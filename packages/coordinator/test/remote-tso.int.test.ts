@@ -301,6 +301,8 @@ describe('RemoteTsoSource', () => {
       expect(StreamingError.is(inner, cause.code as StreamingError['code'])).toBe(true);
       expect((inner as StreamingError).retriable).toBe(cause.retriable);
       expect((inner as StreamingError).message).toContain(cause.text);
+      // Regression: rebuilt from the coordinator's error metadata, the message read "[streaming] [streaming] …".
+      expect((inner as StreamingError).message.match(/\[streaming\]/g)).toHaveLength(1);
       if (handler) expect(c.requests.length).toBeGreaterThan(2);
       expect(clock.nowMs() - startedMs).toBeLessThanOrEqual(TIMEOUT_MS);
     });

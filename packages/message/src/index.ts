@@ -10,7 +10,12 @@
  * ```
  */
 export { MessageError, MessageErrorCode } from './message-error.js';
-export { StreamingError, StreamingErrorCode, STREAMING_ERROR_NUMBERS } from './streaming-error.js';
+export {
+  StreamingError,
+  StreamingErrorCode,
+  STREAMING_ERROR_NUMBERS,
+  stripStreamingPrefix,
+} from './streaming-error.js';
 export {
   MessageType,
   ALL_MESSAGE_TYPES,

@@ -1,4 +1,9 @@
-import { STREAMING_ERROR_NUMBERS, StreamingError, StreamingErrorCode } from './streaming-error.js';
+import {
+  STREAMING_ERROR_NUMBERS,
+  StreamingError,
+  StreamingErrorCode,
+  stripStreamingPrefix,
+} from './streaming-error.js';
 
 describe('StreamingError', () => {
   it('marks topology and transient codes retriable and client mistakes not', () => {
@@ -30,5 +35,14 @@ describe('StreamingError', () => {
     expect(StreamingError.is(e, 'VCHANNEL_DROPPED')).toBe(true);
     expect(StreamingError.is(e, 'INNER')).toBe(false);
     expect(e.message).toBe('[streaming] collection 7 was dropped');
+  });
+
+  it('rebuilds an error from its message without doubling the prefix', () => {
+    const sent = new StreamingError('COORDINATOR_NOT_ACTIVE', 'this coordinator is a standby');
+    const rebuilt = new StreamingError(sent.code, stripStreamingPrefix(sent.message));
+    expect(rebuilt.message).toBe(sent.message);
+    expect(stripStreamingPrefix('from an older peer')).toBe('from an older peer');
+    expect(stripStreamingPrefix('[streaming]')).toBe('[streaming]');
+    expect(stripStreamingPrefix('[streaming] [streaming] twice')).toBe('[streaming] twice');
   });
 });

@@ -94,10 +94,21 @@ const WRONG_NODE: ReadonlySet<StreamingErrorCode> = new Set<StreamingErrorCode>(
   'ON_SHUTDOWN',
 ]);
 
+const PREFIX = '[streaming] ';
+
+/**
+ * `message` without the `[streaming] ` prefix the StreamingError constructor adds; other text as is.
+ * For rebuilding an error a peer sent as (code, message): the peer sent `error.message`, which already
+ * carries the prefix, and passing it back to the constructor would double it.
+ */
+export function stripStreamingPrefix(message: string): string {
+  return message.startsWith(PREFIX) ? message.slice(PREFIX.length) : message;
+}
+
 /** The error every layer above the backends raises and the client receives. */
 export class StreamingError extends CodedError<StreamingErrorCode> {
   constructor(code: StreamingErrorCode, message: string, options?: CodedErrorOptions) {
-    super('streaming', code, `[streaming] ${message}`, RETRIABLE.has(code), options);
+    super('streaming', code, `${PREFIX}${message}`, RETRIABLE.has(code), options);
   }
 
   /** True when `e` is a StreamingError (from any copy of this package), optionally with `code`. */
