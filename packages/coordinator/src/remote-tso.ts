@@ -1,7 +1,7 @@
 import { credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { CloseOnce, deferred, noopLogger, systemClock } from '@streamsvc/common';
-import type { CallOptions, Clock, Deferred, Logger } from '@streamsvc/common';
+import { CloseOnce, noopLogger, systemClock } from '@streamsvc/common';
+import type { CallOptions, Clock, Logger } from '@streamsvc/common';
 import { StreamingError, stripStreamingPrefix } from '@streamsvc/message';
 import { observeLeader } from '@streamsvc/metastore';
 import type { MetaKv } from '@streamsvc/metastore';
@@ -32,8 +32,15 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #closer = new CloseOnce();
   #leader: string | undefined;
-  /** Resolved (and replaced) whenever the active coordinator changes: every waiting allocation retries. */
-  #leaderChanged: Deferred<void> = deferred();
+  /** Counts changes of the active coordinator, so an allocation can tell whether one happened since it looked. */
+  #leaderVersion = 0;
+  /**
+   * Wakes the allocations waiting for a retry, all called on every leader change. Each wait adds its own
+   * function and deletes it when it ends, however it ends, so the set holds exactly the waits in
+   * progress: a leader that keeps failing costs nothing per retry. (A shared promise resolved on the
+   * change kept a reaction per retry until the leader changed.)
+   */
+  readonly #wakeOnLeaderChange = new Set<() => void>();
   #client: { address: string; client: TsoServiceClient } | undefined;
   readonly #watch: Promise<void>;
 
@@ -52,8 +59,8 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
       options.signal?.throwIfAborted();
       if (this.#stop.signal.aborted) throw new StreamingError('ON_SHUTDOWN', 'the TSO client is closed');
       const address = this.#leader;
-      // Taken with the address: a leader change during the call below must wake the wait after it.
-      const leaderChanged = this.#leaderChanged.promise;
+      // Taken with the address: a leader change during the call below must cut the wait after it short.
+      const version = this.#leaderVersion;
       if (address !== undefined) {
         try {
           return await this.#call(address, count, options.signal);
@@ -71,19 +78,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
           { cause: last },
         );
       }
-      // Wake on a new leader or after the backoff; the sleep is cancelled when the leader wins the race.
-      const backoff = new AbortController();
-      const cancel = (): void => backoff.abort(options.signal?.reason);
-      options.signal?.addEventListener('abort', cancel, { once: true });
-      try {
-        await Promise.race([
-          leaderChanged,
-          this.#clock.sleep(delay, { signal: backoff.signal }).catch(() => undefined),
-        ]);
-      } finally {
-        backoff.abort();
-        options.signal?.removeEventListener('abort', cancel);
-      }
+      await this.#backoff(delay, version, options.signal);
       delay = Math.min(delay * 2, 1000);
     }
   }
@@ -106,15 +101,32 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
         for await (const leader of observeLeader(this.#o.kv, this.#o.keys.election, { signal: this.#stop.signal })) {
           this.#leader = leader ? new TextDecoder().decode(leader.value) : undefined;
           this.#log.debug({ leader: this.#leader }, 'active coordinator');
-          const changed = this.#leaderChanged;
-          this.#leaderChanged = deferred();
-          changed.resolve();
+          this.#leaderVersion++;
+          for (const wake of this.#wakeOnLeaderChange) wake();
         }
       } catch (e) {
         if (this.#stop.signal.aborted) return;
         this.#log.warn({ err: e }, 'coordinator election watch failed; restarting');
         await this.#clock.sleep(200, { signal: this.#stop.signal }).catch(() => {});
       }
+    }
+  }
+
+  /**
+   * Sleeps `delayMs`, or less: returns at once on a leader change after `version` (including one that
+   * came before this call) and on abort. Never throws; the caller checks why it woke.
+   */
+  async #backoff(delayMs: number, version: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#leaderVersion !== version) return;
+    const wake = new AbortController();
+    const wakeUp = (): void => wake.abort();
+    this.#wakeOnLeaderChange.add(wakeUp);
+    signal?.addEventListener('abort', wakeUp, { once: true });
+    try {
+      await this.#clock.sleep(delayMs, { signal: wake.signal }).catch(() => undefined);
+    } finally {
+      this.#wakeOnLeaderChange.delete(wakeUp);
+      signal?.removeEventListener('abort', wakeUp);
     }
   }
 

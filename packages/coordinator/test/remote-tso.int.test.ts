@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { getEventListeners } from 'node:events';
 
 import { Server, ServerCredentials } from '@grpc/grpc-js';
@@ -306,6 +307,38 @@ describe('RemoteTsoSource', () => {
       if (handler) expect(c.requests.length).toBeGreaterThan(2);
       expect(clock.nowMs() - startedMs).toBeLessThanOrEqual(TIMEOUT_MS);
     });
+  });
+
+  // Regression: every retry raced the same leader-change promise, adding a reaction to it that was freed
+  // only when the leader changed, so memory grew for as long as the elected coordinator kept failing.
+  // Seen from outside through async_hooks: a `.then` on a promise creates a promise whose trigger is
+  // that promise, so a reaction per retry shows up as one promise with a child promise per retry.
+  it('adds no reaction per retry to a long-lived promise while the elected coordinator keeps failing', async () => {
+    const c = await coordinator(() =>
+      Coordinator.serve((_call, callback) => callback(grpcFailure(new StreamingError('COORDINATOR_NOT_ACTIVE', 'no')))),
+    );
+    await c.campaign(kv, (await session(c.address)).lease);
+    const promises = new Set<number>();
+    const childrenOf = new Map<number, number>();
+    const hook = createHook({
+      init: (id, type, triggerId) => {
+        if (type !== 'PROMISE') return;
+        promises.add(id);
+        // A trigger that is no promise is the resource a callback runs in (a socket, a timer).
+        if (promises.has(triggerId)) childrenOf.set(triggerId, (childrenOf.get(triggerId) ?? 0) + 1);
+      },
+    });
+    hook.enable();
+    try {
+      const tso = new RemoteTsoSource({ kv, keys, timeoutMs: 60_000, clock });
+      cleanup.push(() => tso.close());
+      await driven(clock, tso.allocate(1), 1000).catch(() => undefined);
+    } finally {
+      hook.disable();
+    }
+
+    expect(c.requests.length).toBeGreaterThan(50);
+    expect(Math.max(...childrenOf.values())).toBeLessThan(10);
   });
 
   it('retries a coordinator that answers fewer timestamps than asked, then rejects naming both counts', async () => {
