@@ -10,6 +10,9 @@ import type { TsoSource } from '@streamsvc/tso';
 
 import type { ClusterKeys } from './node-sessions.js';
 
+/** At most this long for one AllocTimestamp call, so that a hung coordinator leaves time for retries. */
+const CALL_TIMEOUT_MS = 5_000;
+
 export interface RemoteTsoSourceOptions {
   readonly kv: MetaKv;
   readonly keys: ClusterKeys;
@@ -61,9 +64,10 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
       const address = this.#leader;
       // Taken with the address: a leader change during the call below must cut the wait after it short.
       const version = this.#leaderVersion;
-      if (address !== undefined) {
+      const leftMs = deadline - this.#clock.nowMs();
+      if (address !== undefined && leftMs > 0) {
         try {
-          return await this.#call(address, count, options.signal);
+          return await this.#call(address, count, Math.min(CALL_TIMEOUT_MS, leftMs), options.signal);
         } catch (e) {
           if (options.signal?.aborted) throw options.signal.reason;
           last = e;
@@ -130,7 +134,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
     }
   }
 
-  #call(address: string, count: number, signal: AbortSignal | undefined): Promise<bigint> {
+  #call(address: string, count: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<bigint> {
     if (this.#client?.address !== address) {
       this.#client?.client.close();
       this.#client = { address, client: new TsoServiceClient(address, credentials.createInsecure()) };
@@ -141,7 +145,8 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
       const call = client.allocTimestamp(
         { count },
         new Metadata(),
-        { deadline: new Date(Date.now() + 5_000) },
+        // grpc-js takes a wall-clock Date; `timeoutMs` was measured on the injected clock.
+        { deadline: new Date(Date.now() + timeoutMs) },
         (e: ServiceError | null, r) => {
           signal?.removeEventListener('abort', onAbort);
           if (e === null) {

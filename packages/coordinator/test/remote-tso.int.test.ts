@@ -309,6 +309,29 @@ describe('RemoteTsoSource', () => {
     });
   });
 
+  // Regression: every call had a fixed 5 s deadline of real time, so an unresponsive coordinator could
+  // make an allocation overrun its timeoutMs by up to 5 s. The clock does not move while a call hangs
+  // here, only in the backoffs, so the calls get 300, 200 and 100 ms of real time.
+  it('bounds each call by the time left until timeoutMs when the elected coordinator does not answer', async () => {
+    const cancelled: AllocCall[] = [];
+    const c = await coordinator(() => Coordinator.serve((call) => call.on('cancelled', () => cancelled.push(call))));
+    await c.campaign(kv, (await session(c.address)).lease);
+    const logger = new MemoryLogger();
+    const tso = new RemoteTsoSource({ kv, keys, timeoutMs: 300, clock, logger });
+    cleanup.push(() => tso.close());
+    await until(() => logger.records.some((r) => r.fields.leader === c.address), 'the source to see the leader');
+    const startedMs = clock.nowMs();
+    const realStartedMs = Date.now();
+    const error = await driven(clock, tso.allocate(1)).catch((e: unknown) => e);
+
+    expect(Date.now() - realStartedMs).toBeLessThan(2_000);
+    expect(StreamingError.is(error, 'INNER')).toBe(true);
+    expect((error as StreamingError).message).toContain('DEADLINE_EXCEEDED');
+    expect(clock.nowMs() - startedMs).toBeLessThanOrEqual(300);
+    expect(c.requests).toHaveLength(3);
+    await until(() => cancelled.length === 3, 'the coordinator to see every call cancelled');
+  });
+
   // Regression: every retry raced the same leader-change promise, adding a reaction to it that was freed
   // only when the leader changed, so memory grew for as long as the elected coordinator kept failing.
   // Seen from outside through async_hooks: a `.then` on a promise creates a promise whose trigger is
