@@ -60,7 +60,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
     let last: unknown;
     for (;;) {
       options.signal?.throwIfAborted();
-      if (this.#stop.signal.aborted) throw new StreamingError('ON_SHUTDOWN', 'the TSO client is closed');
+      if (this.#stop.signal.aborted) throw closedError();
       const address = this.#leader;
       // Taken with the address: a leader change during the call below must cut the wait after it short.
       const version = this.#leaderVersion;
@@ -70,6 +70,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
           return await this.#call(address, count, Math.min(CALL_TIMEOUT_MS, leftMs), options.signal);
         } catch (e) {
           if (options.signal?.aborted) throw options.signal.reason;
+          if (this.#stop.signal.aborted) throw closedError();
           last = e;
         }
       }
@@ -87,6 +88,10 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
     }
   }
 
+  /**
+   * Stops following the election. Allocations in progress (their calls in flight are cancelled) and
+   * later ones reject with ON_SHUTDOWN. Idempotent.
+   */
   close(): Promise<void> {
     return this.#closer.run(async () => {
       this.#stop.abort();
@@ -118,7 +123,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
 
   /**
    * Sleeps `delayMs`, or less: returns at once on a leader change after `version` (including one that
-   * came before this call) and on abort. Never throws; the caller checks why it woke.
+   * came before this call), on abort and on close(). Never throws; the caller checks why it woke.
    */
   async #backoff(delayMs: number, version: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.#leaderVersion !== version) return;
@@ -126,11 +131,13 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
     const wakeUp = (): void => wake.abort();
     this.#wakeOnLeaderChange.add(wakeUp);
     signal?.addEventListener('abort', wakeUp, { once: true });
+    this.#stop.signal.addEventListener('abort', wakeUp, { once: true });
     try {
       await this.#clock.sleep(delayMs, { signal: wake.signal }).catch(() => undefined);
     } finally {
       this.#wakeOnLeaderChange.delete(wakeUp);
       signal?.removeEventListener('abort', wakeUp);
+      this.#stop.signal.removeEventListener('abort', wakeUp);
     }
   }
 
@@ -149,6 +156,7 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
         { deadline: new Date(Date.now() + timeoutMs) },
         (e: ServiceError | null, r) => {
           signal?.removeEventListener('abort', onAbort);
+          this.#stop.signal.removeEventListener('abort', onAbort);
           if (e === null) {
             if (r.count < count) reject(new StreamingError('INNER', `asked ${count} timestamps, got ${r.count}`));
             else resolve(r.first);
@@ -163,6 +171,12 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
         },
       );
       signal?.addEventListener('abort', onAbort, { once: true });
+      // close() cancels the call; the allocation then rejects with ON_SHUTDOWN.
+      this.#stop.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function closedError(): StreamingError {
+  return new StreamingError('ON_SHUTDOWN', 'the TSO client is closed');
 }

@@ -446,16 +446,42 @@ describe('RemoteTsoSource', () => {
       expect(c.requests).toHaveLength(1);
     });
 
-    it('makes an allocation still waiting for a coordinator reject with ON_SHUTDOWN', async () => {
-      const tso = source();
+    // Regression (this and the next): close() woke neither a waiting allocation, which rejected only
+    // after its backoff, nor one whose call was in flight, which waited for the call's deadline.
+    it('makes an allocation still waiting for a coordinator reject with ON_SHUTDOWN at once', async () => {
+      const logger = new MemoryLogger();
+      const tso = source(logger);
       const allocation = tso.allocate(1);
+      // Once the source has seen that there is no leader, nothing but close() can end this wait.
+      await until(() => logger.records.some((r) => r.msg === 'active coordinator'), 'the source to read the election');
       await until(() => clock.pendingSleeps > 0, 'the allocation to wait');
 
       await tso.close();
 
-      await expect(driven(clock, allocation)).rejects.toThrow(
+      await expect(promptly(allocation, 'the allocation to reject')).rejects.toThrow(
         expect.objectContaining({ code: 'ON_SHUTDOWN' }) as Error,
       );
+      expect(clock.pendingSleeps).toBe(0);
+    });
+
+    it('cancels the call in flight and makes its allocation reject with ON_SHUTDOWN at once', async () => {
+      const cancelled: AllocCall[] = [];
+      const c = await coordinator(() => Coordinator.serve((call) => call.on('cancelled', () => cancelled.push(call))));
+      await c.campaign(kv, (await session(c.address)).lease);
+      const tso = new RemoteTsoSource({ kv, keys, timeoutMs: 30_000, clock }); // each call may take 5 s
+      cleanup.push(() => tso.close());
+      const allocation = tso.allocate(1);
+      await until(() => c.requests.length === 1, 'the call to reach the coordinator');
+      const realStartedMs = Date.now();
+
+      await tso.close();
+
+      await expect(promptly(allocation, 'the allocation to reject')).rejects.toThrow(
+        expect.objectContaining({ code: 'ON_SHUTDOWN' }) as Error,
+      );
+      expect(Date.now() - realStartedMs).toBeLessThan(1_000);
+      await until(() => cancelled.length === 1, 'the coordinator to see the call cancelled');
+      expect(c.requests).toHaveLength(1);
     });
 
     it('is idempotent: a second close() and asyncDispose return the same promise', async () => {
