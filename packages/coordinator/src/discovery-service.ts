@@ -1,7 +1,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { noopLogger } from '@streamsvc/common';
 import type { Logger } from '@streamsvc/common';
-import { StreamingError } from '@streamsvc/message';
+import { StreamingError, stripStreamingPrefix } from '@streamsvc/message';
 import { grpcFailure } from './grpc-failure.js';
 import type {
   AssignmentDiscoverRequest,
@@ -56,9 +56,10 @@ export function discoveryService(options: DiscoveryServiceOptions): StreamingCoo
           call.end();
         } else if (r?.$case === 'reportError' && r.reportError.pchannel) {
           const e = r.reportError.error;
+          // Clients send `error.message`, which carries the prefix the constructor adds again.
           const error = new StreamingError(
             StreamingError.codeOfNumber(e?.code ?? 0),
-            e?.message ?? 'reported by a client',
+            stripStreamingPrefix(e?.message ?? 'reported by a client'),
           );
           log.info({ pchannel: r.reportError.pchannel.name, code: error.code }, 'client reported a wrong-node answer');
           options.onReportedError?.(r.reportError.pchannel, error);
