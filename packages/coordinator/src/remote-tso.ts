@@ -75,11 +75,16 @@ export class RemoteTsoSource implements TsoSource, AsyncDisposable {
         }
       }
       if (this.#clock.nowMs() + delay > deadline) {
+        // The last error by its message alone: String() would add its class name and a second prefix.
+        const reason =
+          address === undefined
+            ? 'no active coordinator'
+            : last instanceof Error
+              ? stripStreamingPrefix(last.message)
+              : String(last);
         throw new StreamingError(
           'INNER',
-          `no timestamp from the coordinator within ${this.#o.timeoutMs ?? 30_000} ms: ${
-            address === undefined ? 'no active coordinator' : String(last)
-          }`,
+          `no timestamp from the coordinator within ${this.#o.timeoutMs ?? 30_000} ms: ${reason}`,
           { cause: last },
         );
       }

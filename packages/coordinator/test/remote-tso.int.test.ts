@@ -296,14 +296,21 @@ describe('RemoteTsoSource', () => {
       const error = await driven(clock, tso.allocate(1)).catch((e: unknown) => e);
 
       expect(StreamingError.is(error, 'INNER')).toBe(true);
-      expect((error as StreamingError).message).toContain(`within ${TIMEOUT_MS} ms`);
-      expect((error as StreamingError).message).toContain(cause.text);
       const inner = (error as StreamingError).cause;
       expect(StreamingError.is(inner, cause.code as StreamingError['code'])).toBe(true);
       expect((inner as StreamingError).retriable).toBe(cause.retriable);
       expect((inner as StreamingError).message).toContain(cause.text);
       // Regression: rebuilt from the coordinator's error metadata, the message read "[streaming] [streaming] …".
       expect((inner as StreamingError).message.match(/\[streaming\]/g)).toHaveLength(1);
+      // Regression: the last error was embedded with String(), which read "…within 1000 ms: StreamingError:
+      // [streaming] this coordinator is a standby"; it is embedded by its message, without the prefix.
+      const innerText = (inner as StreamingError).message.replace(/^\[streaming\] /, '');
+      expect((error as StreamingError).message).toBe(
+        `[streaming] no timestamp from the coordinator within ${TIMEOUT_MS} ms: ${innerText}`,
+      );
+      expect((error as StreamingError).message).toContain(cause.text);
+      expect((error as StreamingError).message).not.toContain('StreamingError');
+      expect((error as StreamingError).message.match(/\[streaming\]/g)).toHaveLength(1);
       if (handler) expect(c.requests.length).toBeGreaterThan(2);
       expect(clock.nowMs() - startedMs).toBeLessThanOrEqual(TIMEOUT_MS);
     });
