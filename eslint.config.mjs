@@ -58,6 +58,8 @@ export default tseslint.config(
       '.nx/**',
       '.tools/**',
       '.cache/**',
+      // Personal scratch files next to a package (git-ignored): never linted.
+      '**/.scratch/**',
     ],
   },
   js.configs.recommended,
