@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(import.meta.dirname, '..');
 const [command = 'test', ...args] = process.argv.slice(2);
@@ -151,7 +152,11 @@ switch (command) {
       break;
     }
     must(pnpm, ['exec', 'nx', 'run', '@streamsvc/standalone:build', '--outputStyle=static'], 'build');
-    process.exit(run(process.execPath, [path.join(app, 'dist', 'main.js'), ...rest]));
+    // The Node options the server is meant to run with (V8 reads them only at startup), as its bin passes them.
+    const { SERVER_NODE_OPTIONS } = await import(
+      pathToFileURL(path.join(root, 'packages', 'app-kit', 'dist', 'index.js')).href
+    );
+    process.exit(run(process.execPath, [...SERVER_NODE_OPTIONS, path.join(app, 'dist', 'main.js'), ...rest]));
     break;
   }
   case 'build':

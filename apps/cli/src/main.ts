@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=96
 import { processIo } from './output.js';
 import { runCli } from './program.js';
 

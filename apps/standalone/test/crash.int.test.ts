@@ -4,6 +4,7 @@ import { StreamingClient } from '@streamsvc/client';
 import type { Subscription } from '@streamsvc/client';
 import { DataType, MessageBuilder, MessageType, vchannelName } from '@streamsvc/message';
 import type { AnyImmutableMessage } from '@streamsvc/message';
+import { SERVER_NODE_OPTIONS } from '@streamsvc/app-kit';
 import { freePort, spawnTsChild, tempDir } from '@streamsvc/testkit';
 import type { ManagedProcess, TempDir } from '@streamsvc/testkit';
 
@@ -24,6 +25,7 @@ class Server {
 
   async start(): Promise<void> {
     this.proc = await spawnTsChild(MAIN, {
+      nodeArgs: SERVER_NODE_OPTIONS,
       args: [
         '--data-dir',
         path.join(this.dir.path, 'data'),

@@ -1,5 +1,5 @@
-#!/usr/bin/env node
-import { runApp } from '@streamsvc/app-kit';
+#!/usr/bin/env -S node --initial-old-space-size=96
+import { runApp, SERVER_NODE_OPTIONS } from '@streamsvc/app-kit';
 
 import { compose } from './compose.js';
 import { helpText, loadConfig } from './config.js';
@@ -21,6 +21,7 @@ export async function runNode(argv: readonly string[]): Promise<number> {
     },
     start: (config) => compose(config),
     shutdownTimeoutMs: (config) => config.shutdownTimeoutMs,
+    nodeOptions: SERVER_NODE_OPTIONS,
   });
 }
 

@@ -21,6 +21,7 @@ export { broadcastDedupOptions, broadcastDedupSettings } from './broadcast-dedup
 export { createLogger } from './logger.js';
 export { createMetrics, walNodeMetrics } from './metrics.js';
 export { runApp, nodeProcess, ExitCode } from './run-app.js';
+export { SERVER_NODE_OPTIONS } from './node-options.js';
 export {
   WAL_NAMES,
   walBackends,

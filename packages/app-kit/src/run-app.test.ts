@@ -10,6 +10,7 @@ class FakeProcess implements AppProcess {
   readonly out: string[] = [];
   readonly err: string[] = [];
   readonly exits: number[] = [];
+  execArgv: readonly string[] = [];
   readonly listeners = new Set<(signal: ShutdownSignal) => void>();
   readonly stdout = { write: (text: string) => this.out.push(text) };
   readonly stderr = { write: (text: string) => this.err.push(text) };
@@ -44,8 +45,9 @@ interface Config {
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function harness(overrides: Partial<RunAppOptions<Config>> = {}) {
+function harness(overrides: Partial<RunAppOptions<Config>> = {}, execArgv: readonly string[] = []) {
   const proc = new FakeProcess();
+  proc.execArgv = execArgv;
   const clock = new ManualClock();
   const app = new FakeApp();
   let control: AppControl | undefined;
@@ -67,6 +69,22 @@ function harness(overrides: Partial<RunAppOptions<Config>> = {}) {
 }
 
 describe('runApp', () => {
+  it('names the Node options the app should run with when the process was started without them', async () => {
+    const without = harness({ nodeOptions: ['--initial-old-space-size=128'] }, ['--enable-source-maps']);
+    await flush();
+    expect(without.proc.err).toEqual([
+      'svc: started without the Node options --initial-old-space-size=128; large messages will cost more CPU in GC (see docs/operations.md, "Node options")\n',
+    ]);
+    const given = harness({ nodeOptions: ['--initial-old-space-size=128'] }, ['--initial-old-space-size=256']);
+    await flush();
+    expect(given.proc.err).toEqual([]);
+    for (const h of [without, given]) {
+      h.proc.signal('SIGTERM');
+      h.app.closing.resolve();
+      expect(await h.run).toBe(ExitCode.OK);
+    }
+  });
+
   it('exits 2 with the message of a ConfigError, or of any error the loader throws, without starting', async () => {
     const start = jest.fn();
     const bad = harness({

@@ -3,6 +3,7 @@ import type { Clock } from '@streamsvc/common';
 
 import { ConfigError } from './config-error.js';
 import type { ConfigEnv } from './config-loader.js';
+import { missingNodeOptions } from './node-options.js';
 
 /** The exit codes of every streamsvc server. */
 export const ExitCode = {
@@ -29,6 +30,8 @@ export interface AppProcess {
   onSignal(listener: (signal: ShutdownSignal) => void): () => void;
   /** Ends the process at once; used only for a second signal and for a shutdown past its deadline. */
   exit(code: number): void;
+  /** The Node options the process was started with (`process.execArgv`). Default: none. */
+  readonly execArgv?: readonly string[];
 }
 
 /** The real process. */
@@ -46,6 +49,7 @@ export function nodeProcess(): AppProcess {
       };
     },
     exit: (code) => process.exit(code),
+    execArgv: process.execArgv,
   };
 }
 
@@ -86,6 +90,11 @@ export interface RunAppOptions<C> {
   readonly process?: AppProcess;
   /** Times the forced exit. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Node options the app should run with (e.g. `SERVER_NODE_OPTIONS`); starting without one of them
+   * prints a line naming it. V8 reads them only at startup, so the app cannot set them itself.
+   */
+  readonly nodeOptions?: readonly string[];
 }
 
 /** Headroom over the app's own shutdown timeout before the process is forced out. */
@@ -120,6 +129,12 @@ export async function runApp<C>(options: RunAppOptions<C>): Promise<number> {
     return ExitCode.OK;
   }
   const { config } = loaded;
+  const missing = missingNodeOptions(options.nodeOptions ?? [], proc.execArgv ?? []);
+  if (missing.length > 0) {
+    proc.stderr.write(
+      `${name}: started without the Node options ${missing.join(' ')}; large messages will cost more CPU in GC (see docs/operations.md, "Node options")\n`,
+    );
+  }
 
   const stopRequested = deferred<number>();
   let stopping = false;

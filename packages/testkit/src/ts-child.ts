@@ -8,6 +8,8 @@ export interface SpawnTsChildOptions {
   /** Name for errors and the log file. Default: the script's file name. */
   readonly name?: string;
   readonly args?: readonly string[];
+  /** Node options before the script, e.g. a server app's V8 heap options. */
+  readonly nodeArgs?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   /** Where the child's output goes. */
   readonly logFile: string;
@@ -26,7 +28,14 @@ export async function spawnTsChild(script: string, options: SpawnTsChildOptions)
   return ManagedProcess.spawn({
     name: options.name ?? path.basename(script),
     command: process.execPath,
-    args: ['--conditions=@streamsvc/source', '--import', tsx, script, ...(options.args ?? [])],
+    args: [
+      ...(options.nodeArgs ?? []),
+      '--conditions=@streamsvc/source',
+      '--import',
+      tsx,
+      script,
+      ...(options.args ?? []),
+    ],
     env: { ...process.env, ...options.env },
     logFile: options.logFile,
     stdinPipe: options.stdinPipe ?? false,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { StreamingCoordBalancerServiceClient } from '@streamsvc/proto';
 import type { GetBalanceStatusResponse } from '@streamsvc/proto';
+import { SERVER_NODE_OPTIONS } from '@streamsvc/app-kit';
 import { spawnTsChild } from '@streamsvc/testkit';
 import type { EtcdService, ManagedProcess } from '@streamsvc/testkit';
 
@@ -80,6 +81,7 @@ export class TestCluster implements AsyncDisposable {
     // Port 0 for both, read back from the ready line: ports picked in advance can be taken meanwhile.
     const proc = await spawnTsChild(kind === 'coord' ? COORD_MAIN : NODE_MAIN, {
       name,
+      nodeArgs: kind === 'node' ? SERVER_NODE_OPTIONS : [],
       args: [...this.#common(), '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args],
       logFile: path.join(this.#o.dir, `${name}.log`),
     });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { SERVER_NODE_OPTIONS } from '@streamsvc/app-kit';
 import { StreamingClient } from '@streamsvc/client';
 import { MessageBuilder, MessageType, vchannelName } from '@streamsvc/message';
 import { freePort, repoRoot, spawnTsChild, tempDir } from '@streamsvc/testkit';
@@ -164,6 +165,7 @@ export const e2eScenario: Scenario<Context> = {
     const grpcPort = await freePort();
     const httpPort = await freePort();
     const server = await spawnTsChild(path.join(repoRoot(), 'apps', 'standalone', 'src', 'main.ts'), {
+      nodeArgs: SERVER_NODE_OPTIONS,
       args: [
         '--data-dir',
         path.join(dir.path, 'data'),

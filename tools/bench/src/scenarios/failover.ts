@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import { credentials, Metadata } from '@grpc/grpc-js';
+import { SERVER_NODE_OPTIONS } from '@streamsvc/app-kit';
 import { StreamingClient } from '@streamsvc/client';
 import { MessageBuilder, toPChannel, vchannelName } from '@streamsvc/message';
 import { EtcdMetaKv } from '@streamsvc/metastore';
@@ -62,6 +63,7 @@ async function spawn(ctx: { dir: TempDir; etcd: EtcdService; started: number }, 
   const common = ['--etcd', ctx.etcd.endpoints.join(','), '--root', ROOT, '--session-ttl-ms', String(TTL_MS)];
   const proc = await spawnTsChild(path.join(repoRoot(), 'apps', app, 'src', 'main.ts'), {
     name: `${app}-${++ctx.started}`,
+    nodeArgs: app === 'streaming-node' ? SERVER_NODE_OPTIONS : [],
     args: [
       ...common,
       '--listen',

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
+import { SERVER_NODE_OPTIONS } from '@streamsvc/app-kit';
 import { StreamingClient } from '@streamsvc/client';
 import { MessageBuilder, vchannelName } from '@streamsvc/message';
 import { freePort, ManagedProcess, repoRoot, tempDir } from '@streamsvc/testkit';
@@ -91,6 +92,7 @@ export const soakScenario: Scenario<Context> = {
       name: 'standalone',
       command: process.execPath,
       args: [
+        ...SERVER_NODE_OPTIONS,
         path.join(app, 'dist', 'main.js'),
         '--data-dir',
         path.join(dir.path, 'data'),
