@@ -14,11 +14,14 @@ import {
 
 import { MetaKvError } from './errors.js';
 import type { MetaKvErrorCode } from './errors.js';
-import { toMetaKvError } from './etcd-meta-kv.js';
+import { loadEtcd3, toMetaKvError } from './etcd-meta-kv.js';
 
 const grpc = (code: number, details: string): Error => Object.assign(new Error(`${code} ${details}`), { code });
 
 describe('toMetaKvError', () => {
+  // etcd3 is loaded by the first connect; these errors come from it without one.
+  beforeAll(() => loadEtcd3());
+
   it.each<[string, unknown, MetaKvErrorCode, RegExp]>([
     [
       'a read at a compacted revision',

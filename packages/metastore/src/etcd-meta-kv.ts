@@ -2,16 +2,8 @@ import { CloseOnce, isAbortError, noopLogger, raceAbort, throwIfAborted } from '
 import type { CallOptions, Logger } from '@streamsvc/common';
 import { ExponentialBackoff, noop } from 'cockatiel';
 import type { IBackoff } from 'cockatiel';
-import {
-  ClientClosedError,
-  Etcd3,
-  EtcdLeaseInvalidError,
-  EtcdPermissionDeniedError,
-  GRPCInvalidArgumentError,
-  GRPCOutOfRangeError,
-  isRecoverableError,
-} from 'etcd3';
-import type { IKeyValue } from 'etcd3';
+import type * as Etcd3Exports from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 
 import { AsyncQueue } from './async-queue.js';
 import { KeySpace, fromWireKv, toWireCompare, toWireOp, wireKeyAfter } from './etcd-codec.js';
@@ -65,6 +57,21 @@ export type EtcdErrorContext = string;
 
 const isEtcd3 = (e: unknown, message: RegExp): boolean => e instanceof Error && message.test(e.message);
 
+type Etcd3Module = typeof Etcd3Exports;
+
+/**
+ * etcd3 is loaded by the first {@link EtcdMetaKv.connect}, not with this package: it brings its own gRPC
+ * stack and lodash (~7 MB of heap, ~20 MB resident), which a process on the embedded store (the
+ * standalone server) never uses. Until then no error can come from it, which {@link toMetaKvError} relies on.
+ */
+let etcd3: Etcd3Module | undefined;
+
+/** Loads etcd3 once; `connect` calls it, and tests that build etcd3's errors themselves. */
+export async function loadEtcd3(): Promise<Etcd3Module> {
+  etcd3 ??= await import('etcd3');
+  return etcd3;
+}
+
 /**
  * Translates what etcd3 / grpc-js throw into a {@link MetaKvError} (abort reasons pass through
  * unchanged). The one place that knows etcd's error vocabulary; see the table-driven test.
@@ -74,22 +81,25 @@ export function toMetaKvError(e: unknown, ctx: EtcdErrorContext): unknown {
   const message = e instanceof Error ? e.message : String(e);
   const wrap = (code: MetaKvErrorCode, text: string): MetaKvError =>
     new MetaKvError(code, `${ctx}: ${text}`, { cause: e });
-  if (e instanceof ClientClosedError) return MetaKvError.closed(ctx);
+  const lib = etcd3;
+  if (lib !== undefined && e instanceof lib.ClientClosedError) return MetaKvError.closed(ctx);
   if (isEtcd3(e, /required revision has been compacted/))
     return wrap(MetaKvErrorCode.COMPACTED, 'the revision is compacted');
   if (isEtcd3(e, /required revision is a future revision/))
     return wrap(MetaKvErrorCode.INVALID_ARGUMENT, 'the revision is a future revision');
-  if (e instanceof EtcdLeaseInvalidError || isEtcd3(e, /requested lease not found/)) {
+  if ((lib !== undefined && e instanceof lib.EtcdLeaseInvalidError) || isEtcd3(e, /requested lease not found/)) {
     return wrap(MetaKvErrorCode.LEASE_NOT_FOUND, 'the lease does not exist (expired or revoked)');
   }
-  if (e instanceof GRPCInvalidArgumentError || e instanceof GRPCOutOfRangeError) {
+  if (lib !== undefined && (e instanceof lib.GRPCInvalidArgumentError || e instanceof lib.GRPCOutOfRangeError)) {
     return wrap(MetaKvErrorCode.INVALID_ARGUMENT, `etcd refused the request: ${message}`);
   }
-  if (e instanceof EtcdPermissionDeniedError)
+  if (lib !== undefined && e instanceof lib.EtcdPermissionDeniedError)
     return wrap(MetaKvErrorCode.INVALID_ARGUMENT, `permission denied: ${message}`);
   if (
     e instanceof Error &&
-    (isRecoverableError(e) || e.name === 'BrokenCircuitError' || /circuit breaker is open/.test(message))
+    ((lib?.isRecoverableError(e) ?? false) ||
+      e.name === 'BrokenCircuitError' ||
+      /circuit breaker is open/.test(message))
   ) {
     return wrap(MetaKvErrorCode.UNAVAILABLE, `etcd is unavailable: ${message}`);
   }
@@ -137,6 +147,7 @@ export class EtcdMetaKv implements MetaKv {
     const dialTimeoutMs = options.dialTimeoutMs ?? 5000;
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     const log = (options.logger ?? noopLogger).child({ component: 'metastore', store: 'etcd' });
+    const { Etcd3 } = await loadEtcd3();
     const client = new Etcd3({
       hosts: [...endpoints],
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),

@@ -11,7 +11,7 @@
  * ```
  */
 export { kafkaWal, createKafkaWal } from './kafka-wal.js';
-export { createKafkajsPort } from './kafkajs-port.js';
+export { createKafkajsPort } from './kafkajs-port-loader.js';
 export { kafkaWalConfigSchema } from './config.js';
 export { kafkaMessageIds } from './message-ids.js';
 export { toWalError as kafkaErrorToWalError } from './errors.js';

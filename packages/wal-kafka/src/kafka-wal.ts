@@ -5,7 +5,7 @@ import { WalError, WalErrorCode } from '@streamsvc/wal-core';
 import { kafkaWalConfigSchema } from './config.js';
 import type { KafkaWalConfig } from './config.js';
 import type { KafkaPort } from './kafka-port.js';
-import { createKafkajsPort } from './kafkajs-port.js';
+import { createKafkajsPort } from './kafkajs-port-loader.js';
 import { KafkaWalOpener } from './kafka-wal-opener.js';
 import { kafkaMessageIds } from './message-ids.js';
 
@@ -17,7 +17,7 @@ import { kafkaMessageIds } from './message-ids.js';
 const capabilities: WalCapabilities = Object.freeze({ fencing: 'term-only', truncate: false, readOnlyOpen: true });
 
 /** Makes the {@link KafkaPort} of an opener: the kafkajs adapter in production, a fake in unit tests. */
-export type KafkaPortFactory = (config: KafkaWalConfig, logger: Logger) => KafkaPort;
+export type KafkaPortFactory = (config: KafkaWalConfig, logger: Logger) => KafkaPort | Promise<KafkaPort>;
 
 /**
  * The Kafka backend over `portFactory`. {@link kafkaWal} is this over kafkajs; tests pass a fake port.
@@ -43,7 +43,7 @@ export function createKafkaWal(portFactory: KafkaPortFactory): WalBackend<KafkaW
         });
       }
       const logger = deps.logger.child({ component: 'wal-kafka' });
-      return new KafkaWalOpener(parsed.data, portFactory(parsed.data, logger), deps.clock, logger);
+      return new KafkaWalOpener(parsed.data, await portFactory(parsed.data, logger), deps.clock, logger);
     },
   });
 }

@@ -36,10 +36,9 @@ const READ_COMMITTED = 1;
 /**
  * Builds the kafkajs adapter of {@link KafkaPort}: one produce client and one metadata/offsets client
  * per opener, one connection per reader. Connects lazily, on the first call that needs the cluster.
- * Exported for composition (`createKafkaWal(createKafkajsPort)` is `kafkaWal`), e.g. to decorate the
- * port in a benchmark; it throws nothing itself (every method rejects with a `WalError`).
+ * Reached through `createKafkajsPort` (kafkajs-port-loader.ts), which loads this file on first use.
  */
-export function createKafkajsPort(config: KafkaWalConfig, logger: StreamsvcLogger): KafkaPort {
+export function newKafkajsPort(config: KafkaWalConfig, logger: StreamsvcLogger): KafkaPort {
   return new KafkajsPort(config, logger);
 }
 

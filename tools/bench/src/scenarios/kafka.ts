@@ -183,7 +183,7 @@ export const kafkaScenario: Scenario<Context> = {
     const kafka = await startKafka();
     const restore = countSends();
     try {
-      const backend = createKafkaWal((c, logger) => countingPort(createKafkajsPort(c, logger)));
+      const backend = createKafkaWal(async (c, logger) => countingPort(await createKafkajsPort(c, logger)));
       const config = backend.configSchema.parse({ brokers: [...kafka.brokers], ...MOCK_SETTINGS });
       const opener = await backend.createOpener(config, { logger: noopLogger, clock: systemClock });
       const pchannel = 'bench-kafka-dml_0';
