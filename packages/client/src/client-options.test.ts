@@ -8,6 +8,25 @@ describe('resolveClientOptions', () => {
     expect(o.idCodecs.walNames).toEqual(['kafka', 'memory', 'woodpecker']);
     expect(o.channelOptions['grpc.max_receive_message_length']).toBe(64 * 1024 * 1024);
     expect(o.maxBatchMessages).toBe(256);
+    expect(o.defaultTimeoutMs).toBe(120_000);
+  });
+
+  it('takes defaultTimeoutMs as given', () => {
+    expect(resolveClientOptions({ endpoint: 'h:1', defaultTimeoutMs: 1 }).defaultTimeoutMs).toBe(1);
+    expect(resolveClientOptions({ endpoint: 'h:1', defaultTimeoutMs: 2 ** 31 - 1 }).defaultTimeoutMs).toBe(2 ** 31 - 1);
+  });
+
+  it.each([
+    [0, 'defaultTimeoutMs must be a positive integer, got 0'],
+    [-5, 'defaultTimeoutMs must be a positive integer, got -5'],
+    [1.5, 'defaultTimeoutMs must be a positive integer, got 1.5'],
+    [Number.NaN, 'defaultTimeoutMs must be a positive integer, got NaN'],
+    [Number.POSITIVE_INFINITY, 'defaultTimeoutMs must be a positive integer, got Infinity'],
+    [2 ** 31, 'defaultTimeoutMs must be at most 2147483647 ms, got 2147483648'],
+  ])('rejects defaultTimeoutMs %p with INVALID_ARGUMENT saying why', (defaultTimeoutMs, problem) => {
+    expect(() => resolveClientOptions({ endpoint: 'h:1', defaultTimeoutMs })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: `[streaming] StreamingClient options: ${problem}` }),
+    );
   });
 
   it('lets channel options override the defaults', () => {

@@ -39,6 +39,16 @@ export interface StreamingClientOptions {
   readonly callTimeoutMs?: number;
   /** Largest response accepted (a consumed transaction travels as one); default 64 MiB. */
   readonly maxReceiveMessageBytes?: number;
+  /**
+   * How long a call that is given no `signal` may take before it gives up; default 120 s (Kafka's
+   * `delivery.timeout.ms`). Without it, a retried call — append, appendMany, a txn and its operations,
+   * broadcast, allocateTimestamp, waitReady — would wait forever while, say, no coordinator is
+   * reachable. A call that passes a `signal` is bounded by that signal alone (to wait without a bound,
+   * pass one that never aborts). Subscriptions are never bounded. A call that runs out of time rejects
+   * as if aborted: OUTCOME_UNKNOWN for calls that write (the message may have been written), INNER for
+   * waitReady and allocateTimestamp; the message names this option. At most 2^31-1 (Node's timer limit).
+   */
+  readonly defaultTimeoutMs?: number;
 }
 
 /** The options with every default filled in. */
@@ -56,6 +66,7 @@ export interface ResolvedClientOptions {
   readonly maxBatchMessages: number;
   readonly createTimeoutMs: number;
   readonly callTimeoutMs: number;
+  readonly defaultTimeoutMs: number;
 }
 
 /**
@@ -70,6 +81,9 @@ export function defaultIdCodecs(): MessageIdCodecs {
   ]);
 }
 
+/** Node's largest timer delay: setTimeout fires after 1 ms, with a warning, for anything longer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 /**
@@ -82,6 +96,11 @@ export function resolveClientOptions(options: StreamingClientOptions): ResolvedC
     if (value === undefined) return fallback;
     if (!Number.isSafeInteger(value) || value <= 0) throw invalid(`${name} must be a positive integer, got ${value}`);
     return value;
+  };
+  const timer = (name: string, value: number | undefined, fallback: number): number => {
+    const ms = positive(name, value, fallback);
+    if (ms > MAX_TIMER_MS) throw invalid(`${name} must be at most ${MAX_TIMER_MS} ms, got ${value}`);
+    return ms;
   };
   const backoff = (name: string, value: BackoffOptions | undefined, fallback: BackoffOptions): BackoffOptions => {
     if (value === undefined) return fallback;
@@ -111,6 +130,7 @@ export function resolveClientOptions(options: StreamingClientOptions): ResolvedC
     maxBatchMessages: positive('maxBatchMessages', options.maxBatchMessages, 256),
     createTimeoutMs: positive('createTimeoutMs', options.createTimeoutMs, 10_000),
     callTimeoutMs: positive('callTimeoutMs', options.callTimeoutMs, 30_000),
+    defaultTimeoutMs: timer('defaultTimeoutMs', options.defaultTimeoutMs, 120_000),
   };
 }
 

@@ -11,6 +11,8 @@ import { CoordinatorCalls } from './coordinator-calls.js';
 import type { BroadcastResult } from './coordinator-calls.js';
 import { Discovery } from './discovery.js';
 import { EndpointRotation } from './endpoint-rotation.js';
+import { withDefaultTimeout } from './default-timeout.js';
+import type { DefaultTimeout } from './default-timeout.js';
 import { clientClosedError, toStreamingError } from './errors.js';
 import { OutgoingMessage } from './outgoing-message.js';
 import { Producer } from './producer.js';
@@ -39,6 +41,14 @@ export interface AppendManyResult {
 }
 
 /**
+ * @internal What unit tests replace: the channel pool, the one place that constructs gRPC clients, with
+ * a fake whose clients never open a socket.
+ */
+export interface StreamingClientParts {
+  readonly pool?: ChannelPool;
+}
+
+/**
  * The streaming client: learns the topology from the discovery stream of the active coordinator (or
  * standalone server), routes every append to the node that owns its vchannel's pchannel, retries across
  * migrations and failures, and reads vchannels with resumable, in-order subscriptions.
@@ -62,10 +72,10 @@ export class StreamingClient implements AsyncDisposable {
   readonly #closeOnce = new CloseOnce();
 
   /** Wires the parts; no I/O. Use {@link StreamingClient.connect}. */
-  private constructor(options: ResolvedClientOptions) {
+  private constructor(options: ResolvedClientOptions, parts: StreamingClientParts) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'streaming-client' });
-    this.#pool = new ChannelPool(options.credentials, options.channelOptions);
+    this.#pool = parts.pool ?? new ChannelPool(options.credentials, options.channelOptions);
     this.#watcher = new TopologyWatcher(options.clock);
     const endpoints = new EndpointRotation(options.endpoints);
     this.#discovery = new Discovery({
@@ -102,11 +112,12 @@ export class StreamingClient implements AsyncDisposable {
    * Creates a client and opens its discovery stream to `endpoint` (the first of several, moving on to
    * the next while one is a standby or unreachable). Resolves at once: unreachable endpoints are retried
    * in the background (see {@link waitReady}).
+   * `parts` is for unit tests (see {@link StreamingClientParts}).
    * @throws StreamingError INVALID_ARGUMENT for bad options (naming a malformed endpoint).
    */
-  static async connect(options: StreamingClientOptions): Promise<StreamingClient> {
+  static async connect(options: StreamingClientOptions, parts: StreamingClientParts = {}): Promise<StreamingClient> {
     const resolved = resolveClientOptions(options);
-    const client = new StreamingClient(resolved);
+    const client = new StreamingClient(resolved, parts);
     client.#discovery.start();
     client.#log.debug({ endpoints: resolved.endpoints }, 'connecting');
     return Promise.resolve(client);
@@ -119,10 +130,13 @@ export class StreamingClient implements AsyncDisposable {
 
   /**
    * Resolves with the topology once a snapshot arrived in which every pchannel has an owner.
-   * @throws the abort reason on abort; StreamingError ON_SHUTDOWN when the client closes first.
+   * @throws the abort reason on abort; StreamingError ON_SHUTDOWN when the client closes first; without
+   *   a signal, INNER (retriable) once `defaultTimeoutMs` passed.
    */
   async waitReady(options: CallOptions = {}): Promise<TopologySnapshot> {
-    const ready = await this.#watcher.wait((t) => (isTopologyReady(t) ? t : undefined), { signal: options.signal });
+    const ready = await withDefaultTimeout(options.signal, this.#timeout('waitReady', 'INNER'), (signal) =>
+      this.#watcher.wait((t) => (isTopologyReady(t) ? t : undefined), { signal }),
+    );
     return ready!;
   }
 
@@ -135,7 +149,8 @@ export class StreamingClient implements AsyncDisposable {
    *   INVALID_ARGUMENT, TRANSACTION_EXPIRED), INVALID_ARGUMENT for a message without a vchannel or on a
    *   pchannel the cluster does not have, ON_SHUTDOWN when the client is closed, OUTCOME_UNKNOWN when it
    *   closed mid-flight. On abort: the abort reason, and the outcome is unknown (the message may have
-   *   been written).
+   *   been written). Without a signal, OUTCOME_UNKNOWN once `defaultTimeoutMs` passed (the same: the
+   *   message may have been written).
    */
   append(message: MutableMessage, options: CallOptions = {}): Promise<AppendResult> {
     let pchannel: string;
@@ -149,7 +164,10 @@ export class StreamingClient implements AsyncDisposable {
     } catch (e) {
       return Promise.reject(toStreamingError(e, 'append'));
     }
-    return this.#producer.append(pchannel, new OutgoingMessage(message), options.signal);
+    const outgoing = new OutgoingMessage(message);
+    return withDefaultTimeout(options.signal, this.#timeout(`append to ${pchannel}`, 'OUTCOME_UNKNOWN'), (signal) =>
+      this.#producer.append(pchannel, outgoing, signal),
+    );
   }
 
   /** Like {@link append}, but a failure after the message was sent is OUTCOME_UNKNOWN, not a retry. */
@@ -177,6 +195,8 @@ export class StreamingClient implements AsyncDisposable {
    * @throws StreamingError INVALID_ARGUMENT for an empty list, a message on another vchannel or of a type
    *   that cannot be in a transaction (Insert, Delete and Data can); else like {@link append} and
    *   {@link Txn.commit}. On abort: the abort reason (nothing is visible unless the commit was written).
+   *   Without a signal, the whole call (begin, bodies, commit) is bounded by `defaultTimeoutMs`, after
+   *   which it rejects with OUTCOME_UNKNOWN (the same: visible only if the commit was written).
    */
   async appendMany(
     vchannel: string,
@@ -198,11 +218,24 @@ export class StreamingClient implements AsyncDisposable {
         );
       }
     });
-    const txn = await this.txn({ vchannel, keepaliveMs: options.keepaliveMs ?? 0, signal: options.signal });
+    const timeout = this.#timeout(`appendMany to ${vchannel}`, 'OUTCOME_UNKNOWN');
+    return withDefaultTimeout(options.signal, timeout, (signal) =>
+      this.#appendMany(vchannel, messages, options.keepaliveMs ?? 0, signal),
+    );
+  }
+
+  /** {@link appendMany} after its checks, under one signal for every step (so no step adds a default). */
+  async #appendMany(
+    vchannel: string,
+    messages: readonly MutableMessage[],
+    keepaliveMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<AppendManyResult> {
+    const txn = await this.txn({ vchannel, keepaliveMs, signal });
     try {
       const results: AppendResult[] = [];
-      for (const m of messages) results.push(await txn.append(m, { signal: options.signal }));
-      const commit = await txn.commit({ signal: options.signal });
+      for (const m of messages) results.push(await txn.append(m, { signal }));
+      const commit = await txn.commit({ signal });
       return { txnId: txn.txnId, results, commit };
     } catch (e) {
       if (txn.state === 'open') {
@@ -215,13 +248,22 @@ export class StreamingClient implements AsyncDisposable {
   }
 
   /**
-   * Opens a transaction on `vchannel` (appends BeginTxn; the server assigns the txn id).
-   * @throws StreamingError like {@link append}; the abort reason on abort.
+   * Opens a transaction on `vchannel` (appends BeginTxn; the server assigns the txn id). Each append of
+   * the txn — BeginTxn, a body, CommitTxn, RollbackTxn — that is given no signal is bounded by
+   * `defaultTimeoutMs` on its own.
+   * @throws StreamingError like {@link append}; the abort reason on abort; without a signal,
+   *   OUTCOME_UNKNOWN once `defaultTimeoutMs` passed.
    */
   async txn(options: TxnOptions): Promise<Txn> {
     // Transaction parts are never resent once sent: a duplicate body would change what the txn holds,
     // while a txn that fails as a whole can simply be retried.
-    return Txn.begin(options, (message, signal) => this.#appendOnce(message, signal), this.#o.logger);
+    const append = (message: MutableMessage, signal: AbortSignal | undefined): Promise<AppendResult> =>
+      withDefaultTimeout(
+        signal,
+        this.#timeout(`${message.typeName} append to ${options.vchannel}`, 'OUTCOME_UNKNOWN'),
+        (s) => this.#appendOnce(message, s),
+      );
+    return Txn.begin(options, append, this.#o.logger);
   }
 
   /**
@@ -257,21 +299,27 @@ export class StreamingClient implements AsyncDisposable {
    * mid-broadcast — is retried too: the next active coordinator resumes the persisted task and answers
    * the retry with its outcome.
    * @throws StreamingError the coordinator's error (e.g. RESOURCE_ACQUIRED is retried, INVALID_ARGUMENT
-   *   is not); the abort reason on abort (outcome unknown).
+   *   is not); the abort reason on abort (outcome unknown); without a signal, OUTCOME_UNKNOWN once
+   *   `defaultTimeoutMs` passed (the same: it may have been applied).
    */
   broadcast(message: BroadcastMutableMessage, options: CallOptions = {}): Promise<BroadcastResult> {
     if (this.#closeOnce.started) return Promise.reject(clientClosedError());
-    return this.#calls.broadcast(message, options.signal);
+    return withDefaultTimeout(options.signal, this.#timeout('broadcast', 'OUTCOME_UNKNOWN'), (signal) =>
+      this.#calls.broadcast(message, signal),
+    );
   }
 
   /**
    * A fresh timestamp from the cluster's TSO: every message appended after this resolves gets a larger
    * time tick.
-   * @throws StreamingError a non-retriable TSO error; the abort reason on abort.
+   * @throws StreamingError a non-retriable TSO error; the abort reason on abort; without a signal,
+   *   INNER (retriable) once `defaultTimeoutMs` passed.
    */
   allocateTimestamp(options: CallOptions = {}): Promise<bigint> {
     if (this.#closeOnce.started) return Promise.reject(clientClosedError());
-    return this.#calls.allocateTimestamp(options.signal);
+    return withDefaultTimeout(options.signal, this.#timeout('allocateTimestamp', 'INNER'), (signal) =>
+      this.#calls.allocateTimestamp(signal),
+    );
   }
 
   /**
@@ -289,6 +337,11 @@ export class StreamingClient implements AsyncDisposable {
       this.#pool.close();
       this.#log.debug('closed');
     });
+  }
+
+  /** How a call of `what` without a signal fails once `defaultTimeoutMs` passed. */
+  #timeout(what: string, code: DefaultTimeout['code']): DefaultTimeout {
+    return { timeoutMs: this.#o.defaultTimeoutMs, what, code };
   }
 
   /** Same as {@link close}. */
