@@ -46,7 +46,10 @@ export interface StreamingClientOptions {
    * reachable. A call that passes a `signal` is bounded by that signal alone (to wait without a bound,
    * pass one that never aborts). Subscriptions are never bounded. A call that runs out of time rejects
    * as if aborted: OUTCOME_UNKNOWN for calls that write (the message may have been written), INNER for
-   * waitReady and allocateTimestamp; the message names this option. At most 2^31-1 (Node's timer limit).
+   * waitReady and allocateTimestamp; the message names this option. An append (also a txn's) counts it
+   * from its start but arms it only once it has to wait for an owner or a stream, or retry: one sent on
+   * an open stream waits for that node's answer or the stream's failure, and costs no timer. At most
+   * 2^31-1 (Node's timer limit).
    */
   readonly defaultTimeoutMs?: number;
 }

@@ -224,11 +224,11 @@ describe('a call without a signal, under a retriable failure that never ends', (
     expect(elapsedMs).toBeLessThan(2 * DEFAULT_TIMEOUT_MS);
   });
 
-  it('txn rejects with OUTCOME_UNKNOWN naming the BeginTxn append once defaultTimeoutMs passed', async () => {
+  it('txn rejects with OUTCOME_UNKNOWN naming the append of its BeginTxn once defaultTimeoutMs passed', async () => {
     ({ client } = await connect(READY));
     await client.waitReady();
     const { error } = await rejection(() => client!.txn({ vchannel: VCHANNEL }));
-    expectDefaultTimeout(error, 'OUTCOME_UNKNOWN', `BeginTxn append to ${VCHANNEL}`);
+    expectDefaultTimeout(error, 'OUTCOME_UNKNOWN', 'append to by-dev-dml_0');
   });
 
   it('waitReady rejects with a retriable INNER naming defaultTimeoutMs when no topology arrives', async () => {

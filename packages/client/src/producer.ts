@@ -8,6 +8,7 @@ import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelPool } from './channel-pool.js';
 import type { Discovery } from './discovery.js';
+import { defaultTimeoutError } from './default-timeout.js';
 import { clientClosedError, isAbortReason, outcomeUnknownError, toStreamingError } from './errors.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { ProducerStream, wasSent } from './producer-stream.js';
@@ -27,6 +28,8 @@ export interface ProducerOptions {
   readonly maxBatchBytes: number;
   readonly maxBatchMessages: number;
   readonly createTimeoutMs: number;
+  /** Bounds an append without a signal once it has to wait or retry (see {@link Producer.append}). */
+  readonly defaultTimeoutMs: number;
 }
 
 interface StreamSlot {
@@ -66,45 +69,67 @@ export class Producer {
   async append(
     pchannel: string,
     message: OutgoingMessage,
-    signal?: AbortSignal,
+    callerSignal?: AbortSignal,
     options: { retrySent?: boolean } = {},
   ): Promise<AppendResult> {
+    // Without a caller's signal, waiting for an owner, for a stream and between retries is bounded by
+    // defaultTimeoutMs, counted from here. The deadline (a controller and a timer, ~4.5 µs) is made only
+    // when the append first has to wait: the common case, an open stream that answers, costs none.
+    const deadline = callerSignal === undefined ? new LazyDeadline(this.#o.defaultTimeoutMs, pchannel) : undefined;
     let backoff: Backoff | undefined;
-    for (let attempt = 1; ; attempt++) {
-      if (this.#closed) throw clientClosedError();
-      throwIfAborted(signal);
-      // The common case (owner known, its stream open) reaches the stream without waiting on a promise.
-      const known = assignmentOf(this.#o.watcher.current, pchannel);
-      // Whatever waits first takes the message's bytes (the caller may reuse its payload once we return).
-      if (known === undefined) message.keep();
-      const found =
-        known !== undefined ? known : await this.#o.watcher.wait((t) => assignmentOf(t, pchannel), { signal });
-      if (found === UNKNOWN_PCHANNEL) throw unknownPChannel(pchannel, this.#o.watcher.current);
-      const assignment = found!;
-      let error: StreamingError;
-      try {
-        const open = this.#openStream(assignment);
-        if (open === undefined) message.keep();
-        const stream = open ?? (await raceAbort(this.#streamFor(assignment), signal));
-        return await stream.append(message, signal);
-      } catch (e) {
-        if (isAbortReason(e, signal)) throw e;
-        error = toStreamingError(e, `append to ${pchannel}`);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (this.#closed) throw clientClosedError();
+        throwIfAborted(callerSignal ?? deadline!.started);
+        // The common case (owner known, its stream open) reaches the stream without waiting on a promise.
+        const known = assignmentOf(this.#o.watcher.current, pchannel);
+        // Whatever waits first takes the message's bytes (the caller may reuse its payload once we return).
+        if (known === undefined) message.keep();
+        const found =
+          known !== undefined
+            ? known
+            : await this.#o.watcher.wait((t) => assignmentOf(t, pchannel), {
+                signal: callerSignal ?? deadline!.signal(),
+              });
+        if (found === UNKNOWN_PCHANNEL) throw unknownPChannel(pchannel, this.#o.watcher.current);
+        const assignment = found!;
+        let error: StreamingError;
+        try {
+          const open = this.#openStream(assignment);
+          if (open === undefined) message.keep();
+          const stream = open ?? (await raceAbort(this.#streamFor(assignment), callerSignal ?? deadline!.signal()));
+          return await stream.append(message, callerSignal ?? deadline!.started);
+        } catch (e) {
+          if (isAbortReason(e, callerSignal ?? deadline!.started)) throw e;
+          error = toStreamingError(e, `append to ${pchannel}`);
+        }
+        if (!error.retriable || this.#closed) throw error;
+        if (options.retrySent === false && wasSent(error)) {
+          // A transaction part must not be stored twice: the caller decides (the txn fails as a whole).
+          throw outcomeUnknownError(`append to ${pchannel} failed after it was sent (${error.code})`);
+        }
+        this.#forget(assignment, error);
+        backoff ??= new Backoff(this.#o.backoff);
+        const delayMs = backoff.next();
+        this.#log.debug(
+          {
+            pchannel,
+            term: String(assignment.term),
+            node: assignment.node.address,
+            attempt,
+            delayMs,
+            code: error.code,
+          },
+          'append failed; retrying',
+        );
+        // Whichever comes first: a topology in which the pchannel moved on, or the backoff delay.
+        await this.#o.watcher.wait((t) => (movedOn(t, assignment) ? true : undefined), {
+          signal: callerSignal ?? deadline!.signal(),
+          timeoutMs: delayMs,
+        });
       }
-      if (!error.retriable || this.#closed) throw error;
-      if (options.retrySent === false && wasSent(error)) {
-        // A transaction part must not be stored twice: the caller decides (the txn fails as a whole).
-        throw outcomeUnknownError(`append to ${pchannel} failed after it was sent (${error.code})`);
-      }
-      this.#forget(assignment, error);
-      backoff ??= new Backoff(this.#o.backoff);
-      const delayMs = backoff.next();
-      this.#log.debug(
-        { pchannel, term: String(assignment.term), node: assignment.node.address, attempt, delayMs, code: error.code },
-        'append failed; retrying',
-      );
-      // Whichever comes first: a topology in which the pchannel moved on, or the backoff delay.
-      await this.#o.watcher.wait((t) => (movedOn(t, assignment) ? true : undefined), { signal, timeoutMs: delayMs });
+    } finally {
+      deadline?.clear();
     }
   }
 
@@ -176,4 +201,46 @@ export class Producer {
 
 function sameOwner(a: PChannelAssignment, b: PChannelAssignment): boolean {
   return a.term === b.term && a.node.address === b.node.address;
+}
+
+/**
+ * The default deadline of one append without a signal: `defaultTimeoutMs` from its start, armed only when
+ * the append first has to wait (see {@link Producer.append}).
+ */
+class LazyDeadline {
+  readonly #startMs = performance.now();
+  readonly #timeoutMs: number;
+  readonly #pchannel: string;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number, pchannel: string) {
+    this.#timeoutMs = timeoutMs;
+    this.#pchannel = pchannel;
+  }
+
+  /** The deadline's signal if it was armed, else undefined (nothing has waited yet). */
+  get started(): AbortSignal | undefined {
+    return this.#controller?.signal;
+  }
+
+  /** The deadline's signal, armed now with what is left of `timeoutMs` (unref'd: it keeps no process alive). */
+  signal(): AbortSignal {
+    if (this.#controller !== undefined) return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const what = `append to ${this.#pchannel}`;
+    const error = defaultTimeoutError({ timeoutMs: this.#timeoutMs, what, code: 'OUTCOME_UNKNOWN' });
+    const leftMs = this.#timeoutMs - (performance.now() - this.#startMs);
+    if (leftMs <= 0) controller.abort(error);
+    else {
+      this.#timer = setTimeout(() => controller.abort(error), leftMs);
+      this.#timer.unref();
+    }
+    return controller.signal;
+  }
+
+  clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
 }

@@ -96,6 +96,7 @@ export class StreamingClient implements AsyncDisposable {
       maxBatchBytes: options.maxBatchBytes,
       maxBatchMessages: options.maxBatchMessages,
       createTimeoutMs: options.createTimeoutMs,
+      defaultTimeoutMs: options.defaultTimeoutMs,
     });
     this.#calls = new CoordinatorCalls({
       endpoints,
@@ -149,8 +150,9 @@ export class StreamingClient implements AsyncDisposable {
    *   INVALID_ARGUMENT, TRANSACTION_EXPIRED), INVALID_ARGUMENT for a message without a vchannel or on a
    *   pchannel the cluster does not have, ON_SHUTDOWN when the client is closed, OUTCOME_UNKNOWN when it
    *   closed mid-flight. On abort: the abort reason, and the outcome is unknown (the message may have
-   *   been written). Without a signal, OUTCOME_UNKNOWN once `defaultTimeoutMs` passed (the same: the
-   *   message may have been written).
+   *   been written). Without a signal, OUTCOME_UNKNOWN once `defaultTimeoutMs` passed while it waited for
+   *   an owner or retried (the same: the message may have been written); an append sent on an open stream
+   *   waits for that node's answer or the stream's failure.
    */
   append(message: MutableMessage, options: CallOptions = {}): Promise<AppendResult> {
     let pchannel: string;
@@ -164,10 +166,8 @@ export class StreamingClient implements AsyncDisposable {
     } catch (e) {
       return Promise.reject(toStreamingError(e, 'append'));
     }
-    const outgoing = new OutgoingMessage(message);
-    return withDefaultTimeout(options.signal, this.#timeout(`append to ${pchannel}`, 'OUTCOME_UNKNOWN'), (signal) =>
-      this.#producer.append(pchannel, outgoing, signal),
-    );
+    // Without a signal the producer bounds the append by defaultTimeoutMs itself, once it has to wait.
+    return this.#producer.append(pchannel, new OutgoingMessage(message), options.signal);
   }
 
   /** Like {@link append}, but a failure after the message was sent is OUTCOME_UNKNOWN, not a retry. */
@@ -250,20 +250,13 @@ export class StreamingClient implements AsyncDisposable {
   /**
    * Opens a transaction on `vchannel` (appends BeginTxn; the server assigns the txn id). Each append of
    * the txn — BeginTxn, a body, CommitTxn, RollbackTxn — that is given no signal is bounded by
-   * `defaultTimeoutMs` on its own.
-   * @throws StreamingError like {@link append}; the abort reason on abort; without a signal,
-   *   OUTCOME_UNKNOWN once `defaultTimeoutMs` passed.
+   * `defaultTimeoutMs` like {@link append}.
+   * @throws StreamingError like {@link append}; the abort reason on abort.
    */
   async txn(options: TxnOptions): Promise<Txn> {
     // Transaction parts are never resent once sent: a duplicate body would change what the txn holds,
     // while a txn that fails as a whole can simply be retried.
-    const append = (message: MutableMessage, signal: AbortSignal | undefined): Promise<AppendResult> =>
-      withDefaultTimeout(
-        signal,
-        this.#timeout(`${message.typeName} append to ${options.vchannel}`, 'OUTCOME_UNKNOWN'),
-        (s) => this.#appendOnce(message, s),
-      );
-    return Txn.begin(options, append, this.#o.logger);
+    return Txn.begin(options, (message, signal) => this.#appendOnce(message, signal), this.#o.logger);
   }
 
   /**
