@@ -1,19 +1,9 @@
 import { EncodedProduceRequest } from './encoded-produce-request.js';
 import { ProduceRequest } from './gen/streamsvc/streaming/v1/node.js';
 import { decodeProduceRequest, StreamingNodeHandlerServiceService } from './node-handler-service.js';
+import { rng } from './test-support/seeded-random.js';
 
 const { produce } = StreamingNodeHandlerServiceService;
-
-/** A deterministic pseudo-random sequence (xorshift32), so a failure is reproducible. */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function generated(requestId: bigint, messages: readonly Uint8Array[]): Buffer {
   const produce = { requestId, messages: messages.map((m) => Buffer.from(m)) };

@@ -7,19 +7,9 @@ import {
   decodeProduceRequest,
   StreamingNodeHandlerServiceService,
 } from './node-handler-service.js';
+import { rng } from './test-support/seeded-random.js';
 
 const { produce, consume } = StreamingNodeHandlerServiceService;
-
-/** A deterministic pseudo-random sequence (xorshift32), so a failure is reproducible. */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function randomRequest(next: () => number): ProduceRequest {
   const kind = Math.floor(next() * 4);
