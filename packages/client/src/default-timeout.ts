@@ -29,17 +29,61 @@ export function withDefaultTimeout<T>(
   call: (signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
   if (signal !== undefined) return call(signal);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(defaultTimeoutError(timeout)), timeout.timeoutMs);
-  timer.unref();
+  const deadline = new DefaultDeadline(timeout.timeoutMs, timeout.what, timeout.code);
   let running: Promise<T>;
   try {
-    running = call(controller.signal);
+    running = call(deadline.signal());
   } catch (e) {
-    clearTimeout(timer);
+    deadline.clear();
     return Promise.reject(e);
   }
-  return running.finally(() => clearTimeout(timer));
+  return running.finally(() => deadline.clear());
+}
+
+/**
+ * The default deadline of one call: `timeoutMs` from its construction, armed (a controller and an
+ * unref'd timer, which keeps no process alive) only by the first {@link signal} — so a call that may
+ * never need one, an append on an open stream, makes none.
+ */
+export class DefaultDeadline {
+  readonly #startMs = performance.now();
+  readonly #timeoutMs: number;
+  readonly #what: string;
+  readonly #code: DefaultTimeout['code'];
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number, what: string, code: DefaultTimeout['code']) {
+    this.#timeoutMs = timeoutMs;
+    this.#what = what;
+    this.#code = code;
+  }
+
+  /** The deadline's signal if it was armed, else undefined. */
+  get armed(): AbortSignal | undefined {
+    return this.#controller?.signal;
+  }
+
+  /** The deadline's signal, armed now with what is left of `timeoutMs`. */
+  signal(): AbortSignal {
+    if (this.#controller !== undefined) return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const error = defaultTimeoutError({ timeoutMs: this.#timeoutMs, what: this.#what, code: this.#code });
+    const leftMs = this.#timeoutMs - (performance.now() - this.#startMs);
+    if (leftMs <= 0) {
+      controller.abort(error);
+    } else {
+      this.#timer = setTimeout(() => controller.abort(error), leftMs);
+      this.#timer.unref();
+    }
+    return controller.signal;
+  }
+
+  /** Stops the timer; the call settled. */
+  clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
 }
 
 /** The error of a call that took longer than `defaultTimeoutMs`. */

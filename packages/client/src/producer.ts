@@ -8,7 +8,7 @@ import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import type { ChannelPool } from './channel-pool.js';
 import type { Discovery } from './discovery.js';
-import { defaultTimeoutError } from './default-timeout.js';
+import { DefaultDeadline } from './default-timeout.js';
 import { clientClosedError, isAbortReason, outcomeUnknownError, toStreamingError } from './errors.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import { ProducerStream, wasSent } from './producer-stream.js';
@@ -75,12 +75,15 @@ export class Producer {
     // Without a caller's signal, waiting for an owner, for a stream and between retries is bounded by
     // defaultTimeoutMs, counted from here. The deadline (a controller and a timer, ~4.5 µs) is made only
     // when the append first has to wait: the common case, an open stream that answers, costs none.
-    const deadline = callerSignal === undefined ? new LazyDeadline(this.#o.defaultTimeoutMs, pchannel) : undefined;
+    const deadline =
+      callerSignal === undefined
+        ? new DefaultDeadline(this.#o.defaultTimeoutMs, `append to ${pchannel}`, 'OUTCOME_UNKNOWN')
+        : undefined;
     let backoff: Backoff | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         if (this.#closed) throw clientClosedError();
-        throwIfAborted(callerSignal ?? deadline!.started);
+        throwIfAborted(callerSignal ?? deadline!.armed);
         // The common case (owner known, its stream open) reaches the stream without waiting on a promise.
         const known = assignmentOf(this.#o.watcher.current, pchannel);
         // Whatever waits first takes the message's bytes (the caller may reuse its payload once we return).
@@ -98,9 +101,9 @@ export class Producer {
           const open = this.#openStream(assignment);
           if (open === undefined) message.keep();
           const stream = open ?? (await raceAbort(this.#streamFor(assignment), callerSignal ?? deadline!.signal()));
-          return await stream.append(message, callerSignal ?? deadline!.started);
+          return await stream.append(message, callerSignal ?? deadline!.armed);
         } catch (e) {
-          if (isAbortReason(e, callerSignal ?? deadline!.started)) throw e;
+          if (isAbortReason(e, callerSignal ?? deadline!.armed)) throw e;
           error = toStreamingError(e, `append to ${pchannel}`);
         }
         if (!error.retriable || this.#closed) throw error;
@@ -201,46 +204,4 @@ export class Producer {
 
 function sameOwner(a: PChannelAssignment, b: PChannelAssignment): boolean {
   return a.term === b.term && a.node.address === b.node.address;
-}
-
-/**
- * The default deadline of one append without a signal: `defaultTimeoutMs` from its start, armed only when
- * the append first has to wait (see {@link Producer.append}).
- */
-class LazyDeadline {
-  readonly #startMs = performance.now();
-  readonly #timeoutMs: number;
-  readonly #pchannel: string;
-  #controller: AbortController | undefined;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(timeoutMs: number, pchannel: string) {
-    this.#timeoutMs = timeoutMs;
-    this.#pchannel = pchannel;
-  }
-
-  /** The deadline's signal if it was armed, else undefined (nothing has waited yet). */
-  get started(): AbortSignal | undefined {
-    return this.#controller?.signal;
-  }
-
-  /** The deadline's signal, armed now with what is left of `timeoutMs` (unref'd: it keeps no process alive). */
-  signal(): AbortSignal {
-    if (this.#controller !== undefined) return this.#controller.signal;
-    const controller = new AbortController();
-    this.#controller = controller;
-    const what = `append to ${this.#pchannel}`;
-    const error = defaultTimeoutError({ timeoutMs: this.#timeoutMs, what, code: 'OUTCOME_UNKNOWN' });
-    const leftMs = this.#timeoutMs - (performance.now() - this.#startMs);
-    if (leftMs <= 0) controller.abort(error);
-    else {
-      this.#timer = setTimeout(() => controller.abort(error), leftMs);
-      this.#timer.unref();
-    }
-    return controller.signal;
-  }
-
-  clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-  }
 }
